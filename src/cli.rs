@@ -1,0 +1,85 @@
+//! Command-line front end: argument types and dispatch. Each command group lives in its own file
+//! and reduces its typed errors to a [`CliError`] message here, at the top, and nowhere below.
+
+pub mod audit;
+pub mod bench;
+pub mod certs;
+pub mod policy;
+pub mod serve;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// ztpgate — security gateway for Cisco zero-touch provisioning.
+#[derive(Debug, Parser)]
+#[command(name = "ztpgate", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (without --config: lab defaults on loopback).
+    Serve(serve::ServeArgs),
+    /// Validate policy and configuration files, or explain a decision.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Lab PKI: generate and inspect certificates.
+    #[command(subcommand)]
+    Certs(certs::CertsCommand),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// A command failure, reduced to the message shown to the operator and an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// What went wrong, for stderr.
+    pub message: String,
+    /// Process exit code (2: usage or I/O; 1 is reserved for "checked and found bad").
+    pub code: u8,
+}
+
+impl CliError {
+    /// A failure with exit code 2.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 2,
+        }
+    }
+
+    /// A failure reading or writing `path`.
+    pub fn io(path: &std::path::Path, err: &std::io::Error) -> Self {
+        Self::new(format!("{}: {err}", path.display()))
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Policy(cmd) => policy::run(cmd),
+        Command::Certs(cmd) => certs::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
+    }
+}
+
+/// Exit code for "checked, and the input is bad" (policy errors, broken audit chain).
+pub const EXIT_FINDINGS: u8 = 1;

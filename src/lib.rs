@@ -1,0 +1,29 @@
+//! ztpgate: a security gateway for Cisco zero-touch provisioning (Smart Install and Plug-and-Play).
+//!
+//! # Layout
+//!
+//! - [`config`]: `ztpgate.toml` and `policies/*.toml` into validated types.
+//! - [`policy`]: pure decision functions — Smart Install access, join windows, device
+//!   authentication, image delivery — each returning a named verdict and the deciding rule.
+//! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
+//! - [`pki`]: lab PKI generation and certificate inspection.
+//! - [`audit`]: the append-only, hash-chained JSONL audit log and its verifier.
+//! - [`store`]: state behind a trait (SQLite, and in memory for tests).
+//! - [`edge`]: sockets, TLS and HTTP — the only I/O adapters.
+//! - [`app`]: wiring of `ztpgate serve`.
+//! - [`cli`]: the command-line front end.
+//! - [`clock`]: the only reader of the clock.
+//!
+//! Pure modules (`policy`, later `proto`) never touch sockets, files, tokio or the clock;
+//! `tests/architecture.rs` checks it.
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod edge;
+pub mod identity;
+pub mod pki;
+pub mod policy;
+pub mod store;
