@@ -81,3 +81,78 @@ pub struct PkiConfig {
     /// CA (PEM) that issues admin client certificates.
     pub admin_ca: PathBuf,
 }
+
+/// One problem found in a configuration or policy file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// File name as given by the caller.
+    pub file: String,
+    /// 1-based line of the offending key or value (0: the file as a whole).
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// Dotted key path, e.g. `smart_install.rules[2].from`.
+    pub key: String,
+    /// What is wrong.
+    pub kind: ConfigErrorKind,
+}
+
+/// What is wrong with a configuration value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// The file could not be read.
+    Io(String),
+    /// TOML syntax error.
+    Syntax(String),
+    /// A key the schema does not know.
+    UnknownKey,
+    /// A required key is absent.
+    MissingKey,
+    /// The value has the wrong TOML type.
+    WrongType {
+        /// The type the schema expects.
+        expected: &'static str,
+    },
+    /// The value is well-typed but invalid.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "cannot read file: {e}"),
+            Self::Syntax(e) => write!(f, "TOML syntax error: {e}"),
+            Self::UnknownKey => f.write_str("unknown key"),
+            Self::MissingKey => f.write_str("missing required key"),
+            Self::WrongType { expected } => write!(f, "expected {expected}"),
+            Self::Invalid(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.col, self.key, self.kind
+        )
+    }
+}
+
+/// Every problem found in one load, in file order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+/// Loads a policy from `path`: a policy file, or a gateway configuration whose `gateway.policy`
+/// names one.
+pub fn load_policy_file(path: &std::path::Path) -> Result<Policy, ConfigErrors> {
+    Err(ConfigErrors(vec![ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        col: 0,
+        key: String::new(),
+        kind: ConfigErrorKind::Invalid("policy loading arrives with the config module".into()),
+    }]))
+}

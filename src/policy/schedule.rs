@@ -6,6 +6,8 @@
 //! All times are UTC: there is no daylight-saving shift inside a schedule. Inputs are operator
 //! policy, validated at load.
 
+pub mod cron;
+
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// How a window repeats.
@@ -40,9 +42,26 @@ pub struct Window {
     pub recurrence: Recurrence,
 }
 
-/// A parsed 5-field cron expression (minute hour day-of-month month day-of-week).
+/// A parsed 5-field cron expression (minute hour day-of-month month day-of-week), as bit sets.
+///
+/// Day matching follows Vixie cron: when both day-of-month and day-of-week are restricted (neither
+/// is `*`), a day matches if either matches; otherwise both must.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CronSchedule {
     /// The expression as written.
     pub source: String,
+    /// Bit `m` set: minute `m` (0–59) matches.
+    pub minutes: u64,
+    /// Bit `h` set: hour `h` (0–23) matches.
+    pub hours: u32,
+    /// Bit `d` set: day of month `d` (1–31) matches.
+    pub days_of_month: u32,
+    /// Bit `m` set: month `m` (1–12) matches.
+    pub months: u16,
+    /// Bit `d` set: weekday `d` (0 = Sunday … 6 = Saturday) matches.
+    pub days_of_week: u8,
+    /// The day-of-month field was not `*`.
+    pub dom_restricted: bool,
+    /// The day-of-week field was not `*`.
+    pub dow_restricted: bool,
 }
