@@ -309,7 +309,7 @@ fn file_kind(text: &str) -> FileKind {
 }
 
 fn parent_dir(path: &Path) -> &Path {
-    path.parent().unwrap_or(Path::new(""))
+    path.parent().unwrap_or_else(|| Path::new(""))
 }
 
 /// `path` resolved against `base` (unless absolute), without `.` components. An empty result is

@@ -114,7 +114,9 @@ fn id_pattern(s: &str) -> Result<IdPattern, &'static str> {
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-');
     if !body.chars().all(allowed) {
-        return Err("pattern may only contain A-Z, a-z, 0-9, `/`, `.`, `_`, `-` and a trailing `*`");
+        return Err(
+            "pattern may only contain A-Z, a-z, 0-9, `/`, `.`, `_`, `-` and a trailing `*`",
+        );
     }
     Ok(IdPattern {
         source: s.to_ascii_uppercase(),

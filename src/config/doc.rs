@@ -39,7 +39,11 @@ impl<'t> Ctx<'t> {
         };
         for err in syntax_errors {
             let span = err.span().unwrap_or(0..0);
-            cx.push(span.clone(), "", ConfigErrorKind::Syntax(err.message().to_owned()));
+            cx.push(
+                span.clone(),
+                "",
+                ConfigErrorKind::Syntax(err.message().to_owned()),
+            );
             cx.syntax.push(span);
         }
         (cx, doc)
@@ -342,7 +346,12 @@ impl<'a, 'i> Node<'a, 'i> {
         mut parse: impl FnMut(&str) -> Result<T, E>,
     ) -> Option<Vec<T>> {
         let items = self.array(cx)?;
-        Some(items.iter().filter_map(|n| n.parse(cx, &mut parse)).collect())
+        Some(
+            items
+                .iter()
+                .filter_map(|n| n.parse(cx, &mut parse))
+                .collect(),
+        )
     }
 
     /// The value as a table.
@@ -394,7 +403,10 @@ pub(super) fn one_of<T: Copy>(s: &str, options: &[(&str, T)]) -> Result<T, Strin
         return Ok(*value);
     }
     let names: Vec<String> = options.iter().map(|(n, _)| format!("`{n}`")).collect();
-    Err(format!("unknown value `{s}` (expected one of {})", names.join(", ")))
+    Err(format!(
+        "unknown value `{s}` (expected one of {})",
+        names.join(", ")
+    ))
 }
 
 /// Names seen so far in one list of named entries (rules, windows, sets), to report duplicates at

@@ -13,7 +13,9 @@ pub(super) enum DurationError {
     #[error("empty duration (expected e.g. `10s`, `5m`, `1h30m`)")]
     Empty,
     /// A number without a unit, or a unit without a number.
-    #[error("`{text}` is not a duration (expected numbers with units ms, s, m, h or d, e.g. `1h30m`)")]
+    #[error(
+        "`{text}` is not a duration (expected numbers with units ms, s, m, h or d, e.g. `1h30m`)"
+    )]
     Malformed {
         /// The offending text.
         text: String,
@@ -68,12 +70,11 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, DurationError> {
             .parse()
             .map_err(|_| DurationError::Overflow)?;
         let unit = &rest[digits..digits + unit_len];
-        let index = UNITS
-            .iter()
-            .position(|(u, _)| *u == unit)
-            .ok_or_else(|| DurationError::UnknownUnit {
+        let index = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(|| {
+            DurationError::UnknownUnit {
                 unit: unit.to_owned(),
-            })?;
+            }
+        })?;
         if last_unit.is_some_and(|last| index <= last) {
             return Err(DurationError::UnitOrder);
         }

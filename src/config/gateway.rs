@@ -57,7 +57,13 @@ pub(super) fn parse(
     let mut section = root.section(&mut cx, "pki");
     let pki = pki(&mut cx, &mut section, &data_dir);
     section.finish(&mut cx);
-    let loaded = load_policy(&mut cx, policy_node.as_ref(), base_dir, &data_dir, policy_source);
+    let loaded = load_policy(
+        &mut cx,
+        policy_node.as_ref(),
+        base_dir,
+        &data_dir,
+        policy_source,
+    );
     root.finish(&mut cx);
     let mut errors = cx.finish();
     let (policy, policy_path) = match loaded {
@@ -73,7 +79,10 @@ pub(super) fn parse(
     Ok(GatewayConfig {
         source,
         store: StoreConfig {
-            path: resolve(&data_dir, &store_path.unwrap_or_else(|| "ztpgate.db".into())),
+            path: resolve(
+                &data_dir,
+                &store_path.unwrap_or_else(|| "ztpgate.db".into()),
+            ),
         },
         data_dir,
         policy,
@@ -98,7 +107,7 @@ fn load_policy(
         None => PathBuf::from(DEFAULT_POLICY),
     };
     let path = resolve(base_dir, &named);
-    let policy_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let policy_dir = path.parent().unwrap_or_else(|| Path::new("")).to_path_buf();
     let paths = PolicyPaths {
         base_dir: &policy_dir,
         data_dir: Some(data_dir),
@@ -161,7 +170,10 @@ fn audit(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> AuditConfi
     }
     let fsync = t
         .parse(cx, "fsync", |s| {
-            one_of(s, &[("always", Fsync::Always), ("interval", Fsync::Interval)])
+            one_of(
+                s,
+                &[("always", Fsync::Always), ("interval", Fsync::Interval)],
+            )
         })
         .unwrap_or(Fsync::Always);
     let interval = match t.take("fsync_interval") {

@@ -11,7 +11,9 @@ use toml::value::{Datetime, Offset};
 use crate::config::doc::{Ctx, Node, Table, UniqueNames, one_of};
 use crate::config::duration::parse_interval;
 use crate::config::policy_file::unique_name;
-use crate::policy::join::{ClientEntry, ClientOverride, JoinMode, JoinWindowPolicy, Mac, ManualWindow};
+use crate::policy::join::{
+    ClientEntry, ClientOverride, JoinMode, JoinWindowPolicy, Mac, ManualWindow,
+};
 use crate::policy::schedule::{CronSchedule, Recurrence, Window};
 
 /// Parses the section (already taken from the document; the caller finishes it).
@@ -20,7 +22,13 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> JoinWindowPolicy
         one_of(s, &[("auto", JoinMode::Auto), ("manual", JoinMode::Manual)])
     });
     let manual = t.parse(cx, "manual", |s| {
-        one_of(s, &[("open", ManualWindow::Open), ("closed", ManualWindow::Closed)])
+        one_of(
+            s,
+            &[
+                ("open", ManualWindow::Open),
+                ("closed", ManualWindow::Closed),
+            ],
+        )
     });
     let gate_pnp = t.bool(cx, "gate_pnp").unwrap_or(true);
     let mut names = UniqueNames::default();
@@ -54,9 +62,8 @@ fn window(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, names: &mut UniqueNames) -> O
     let interval = interval_node.as_ref().map(|n| interval(cx, n));
     let end = t.take("end").map(|n| end(cx, &n, start));
     let (kind, recurrence) = recurrence(cx, t);
-    let fits = kind.is_some_and(|k| {
-        interval_fits(cx, t, k, interval_node.as_ref(), interval.flatten())
-    });
+    let fits =
+        kind.is_some_and(|k| interval_fits(cx, t, k, interval_node.as_ref(), interval.flatten()));
     if !fits {
         return None;
     }
@@ -225,8 +232,9 @@ fn interval(cx: &mut Ctx<'_>, node: &Node<'_, '_>) -> Option<u32> {
 /// `end`: a TOML local date or a `YYYY-MM-DD` string, not before the start date.
 fn end(cx: &mut Ctx<'_>, node: &Node<'_, '_>, start: Option<NaiveDateTime>) -> Option<NaiveDate> {
     let date = match node.value() {
-        DeValue::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| "expected a date `YYYY-MM-DD`"),
+        DeValue::String(s) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "expected a date `YYYY-MM-DD`")
+        }
         DeValue::Datetime(Datetime {
             date: Some(d),
             time: None,
@@ -255,7 +263,10 @@ fn client(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, seen: &[ClientEntry]) -> Opti
         n.parse(cx, |s| {
             one_of(
                 s,
-                &[("allowed", ClientOverride::Allowed), ("held", ClientOverride::Held)],
+                &[
+                    ("allowed", ClientOverride::Allowed),
+                    ("held", ClientOverride::Held),
+                ],
             )
         })
     });

@@ -23,7 +23,11 @@ pub(super) struct PolicyPaths<'p> {
 }
 
 /// Parses and validates a policy file.
-pub(super) fn parse(file: &str, text: &str, paths: PolicyPaths<'_>) -> Result<Policy, Vec<ConfigError>> {
+pub(super) fn parse(
+    file: &str,
+    text: &str,
+    paths: PolicyPaths<'_>,
+) -> Result<Policy, Vec<ConfigError>> {
     let (mut cx, doc) = Ctx::parse(file, text);
     let mut root = Table::root(&doc);
     let policy = policy(&mut cx, &mut root, paths);

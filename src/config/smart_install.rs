@@ -127,7 +127,10 @@ fn kinds(cx: &mut Ctx<'_>, node: &Node<'_, '_>) -> Option<KindSet> {
             .fold(KindSet::default(), KindSet::with)),
         _ => s.parse::<MessageKind>().map(|k| KindSet::default().with(k)),
     })?;
-    Some(sets.into_iter().fold(KindSet::default(), |a, b| KindSet(a.0 | b.0)))
+    Some(
+        sets.into_iter()
+            .fold(KindSet::default(), |a, b| KindSet(a.0 | b.0)),
+    )
 }
 
 /// A `copy` command pattern: starts with `copy`, only the `{tftp}` placeholder.

@@ -98,7 +98,8 @@ fn rejects_unknown_top_level_key_at_its_position() {
 
 #[test]
 fn rejects_unknown_key_in_nested_table_with_its_path() {
-    let text = "name = \"x\"\n[smart_install.checks]\nurl_hosts = \"audit\"\nurl_host = \"audit\"\n";
+    let text =
+        "name = \"x\"\n[smart_install.checks]\nurl_hosts = \"audit\"\nurl_host = \"audit\"\n";
     let e = only_error(text);
     assert_eq!((e.line, e.col), (4, 1));
     assert_eq!(e.key, "smart_install.checks.url_host");
@@ -149,7 +150,12 @@ fn quotes_keys_that_are_not_bare() {
 fn reports_wrong_type_with_expected_type() {
     let e = only_error("name = 5\n");
     assert_eq!((e.line, e.col), (1, 8));
-    assert_eq!(e.kind, ConfigErrorKind::WrongType { expected: "a string" });
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::WrongType {
+            expected: "a string"
+        }
+    );
     assert_eq!(e.to_string(), "p.toml:1:8: name: expected a string");
 }
 
@@ -157,7 +163,12 @@ fn reports_wrong_type_with_expected_type() {
 fn mistyped_section_is_one_wrong_type_error() {
     let e = only_error("name = \"x\"\nsmart_install = 5\n");
     assert_eq!(e.key, "smart_install");
-    assert_eq!(e.kind, ConfigErrorKind::WrongType { expected: "a table" });
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::WrongType {
+            expected: "a table"
+        }
+    );
 }
 
 #[test]
@@ -206,12 +217,16 @@ fn counts_columns_in_characters() {
 
 #[test]
 fn reports_syntax_errors_and_keeps_checking_the_rest() {
-    let text = "name = \"x\"\nname = \"y\"\n[smart_install]\ndirectors = [\"10.0.0.0/33\"]\nbogus = 1\n";
+    let text =
+        "name = \"x\"\nname = \"y\"\n[smart_install]\ndirectors = [\"10.0.0.0/33\"]\nbogus = 1\n";
     let e = errors(text);
     assert_eq!(e.len(), 3, "{e:#?}");
     assert!(matches!(e[0].kind, ConfigErrorKind::Syntax(_)));
     assert_eq!((e[0].line, e[0].col), (2, 1));
-    assert_eq!(e[0].to_string(), "p.toml:2:1: TOML syntax error: duplicate key");
+    assert_eq!(
+        e[0].to_string(),
+        "p.toml:2:1: TOML syntax error: duplicate key"
+    );
     assert_eq!(e[1].key, "smart_install.directors[0]");
     assert_eq!(e[2].key, "smart_install.bogus");
 }
@@ -223,7 +238,8 @@ fn suppresses_schema_errors_that_echo_a_syntax_error() {
     let e = errors("name = \"x\"\n[smart_install]\ndirectors = [\"10.0.0.1\" z]\n");
     assert!(!e.is_empty());
     assert!(
-        e.iter().all(|e| matches!(e.kind, ConfigErrorKind::Syntax(_))),
+        e.iter()
+            .all(|e| matches!(e.kind, ConfigErrorKind::Syntax(_))),
         "{e:#?}"
     );
 }
@@ -298,7 +314,10 @@ fn rejects_bad_trust_anchor_sets() {
                 [[trust_anchors]]\nname = \"a\"\npaths = [\"q\"]\n";
     let e = only_error(text);
     assert_eq!((e.line, e.key.as_str()), (6, "trust_anchors[1].name"));
-    assert_eq!(e.kind, ConfigErrorKind::Invalid("duplicate name `a`".into()));
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::Invalid("duplicate name `a`".into())
+    );
     let e = only_error("name = \"x\"\n[[trust_anchors]]\nname = \"a\"\n");
     assert_eq!(e.key, "trust_anchors[0].paths");
     assert_eq!(e.kind, ConfigErrorKind::MissingKey);

@@ -46,7 +46,9 @@ fn trust_anchor_references_must_name_a_set() {
         "no [[trust_anchors]] set is named `cisco`",
     );
     // Sets declared after the section count too.
-    valid("name = \"x\"\n[device_auth]\ntrust_anchors = [\"late\"]\n[[trust_anchors]]\nname = \"late\"\npaths = [\"a\"]\n");
+    valid(
+        "name = \"x\"\n[device_auth]\ntrust_anchors = [\"late\"]\n[[trust_anchors]]\nname = \"late\"\npaths = [\"a\"]\n",
+    );
 }
 
 #[test]
@@ -112,16 +114,23 @@ fn sha1_legacy_knob_needs_pins_and_pins_need_the_knob() {
 
 #[test]
 fn rejects_wrong_types_and_unknown_keys() {
-    let e = errors(&auth("require_certificate = \"yes\"\nrequire_certificates = true\n"));
+    let e = errors(&auth(
+        "require_certificate = \"yes\"\nrequire_certificates = true\n",
+    ));
     let summary: Vec<_> = e.iter().map(|e| (e.key.as_str(), e.kind.clone())).collect();
     assert_eq!(
         summary,
         vec![
             (
                 "device_auth.require_certificate",
-                ConfigErrorKind::WrongType { expected: "a boolean" }
+                ConfigErrorKind::WrongType {
+                    expected: "a boolean"
+                }
             ),
-            ("device_auth.require_certificates", ConfigErrorKind::UnknownKey),
+            (
+                "device_auth.require_certificates",
+                ConfigErrorKind::UnknownKey
+            ),
         ]
     );
 }

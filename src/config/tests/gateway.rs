@@ -13,7 +13,8 @@ use crate::config::{
     load_policy, load_policy_file,
 };
 
-const POLICY: &str = "name = \"p\"\n[[trust_anchors]]\nname = \"d\"\npaths = [\"{data_dir}/anchors\"]\n";
+const POLICY: &str =
+    "name = \"p\"\n[[trust_anchors]]\nname = \"d\"\npaths = [\"{data_dir}/anchors\"]\n";
 
 /// A temporary directory holding `policies/p.toml`.
 fn dir_with_policy(policy: &str) -> tempfile::TempDir {
@@ -37,7 +38,10 @@ fn embedded_lab_defaults_are_valid() {
     assert_eq!(config.policy_source, None);
     assert_eq!(config.policy.name, "lab");
     assert_eq!(config.data_dir, Path::new("/srv/lab/var"));
-    assert_eq!(config.admin.listen, vec!["127.0.0.1:8443".parse::<SocketAddr>().unwrap()]);
+    assert_eq!(
+        config.admin.listen,
+        vec!["127.0.0.1:8443".parse::<SocketAddr>().unwrap()]
+    );
     assert_eq!(config.admin.max_connections, 64);
     assert_eq!(config.admin.request_timeout, Duration::from_secs(10));
     assert_eq!(config.audit.path, Path::new("/srv/lab/var/audit.jsonl"));
@@ -45,12 +49,21 @@ fn embedded_lab_defaults_are_valid() {
     assert_eq!(config.store.path, Path::new("/srv/lab/var/ztpgate.db"));
     assert_eq!(config.pki.dir, Path::new("/srv/lab/var/pki"));
     assert!(config.pki.generate_lab);
-    assert_eq!(config.pki.server_cert, Path::new("/srv/lab/var/pki/server.crt"));
-    assert_eq!(config.pki.server_key, Path::new("/srv/lab/var/pki/server.key"));
+    assert_eq!(
+        config.pki.server_cert,
+        Path::new("/srv/lab/var/pki/server.crt")
+    );
+    assert_eq!(
+        config.pki.server_key,
+        Path::new("/srv/lab/var/pki/server.key")
+    );
     assert_eq!(config.pki.admin_ca, Path::new("/srv/lab/var/pki/ca.crt"));
     let anchors = &config.policy.device_auth.anchor_sets[0];
     assert_eq!(anchors.name, "lab-devices");
-    assert_eq!(anchors.paths, vec![PathBuf::from("/srv/lab/var/pki/device-root.crt")]);
+    assert_eq!(
+        anchors.paths,
+        vec![PathBuf::from("/srv/lab/var/pki/device-root.crt")]
+    );
 
     let cwd = lab_default();
     assert_eq!(cwd.data_dir, Path::new("var"));
@@ -115,7 +128,10 @@ fn fsync_interval_defaults_to_one_second() {
     let dir = dir_with_policy(POLICY);
     let text = "[gateway]\npolicy = \"policies/p.toml\"\n[audit]\nfsync = \"interval\"\n";
     let config = gateway(text, dir.path()).unwrap();
-    assert_eq!(config.audit.fsync, FsyncPolicy::Interval(Duration::from_secs(1)));
+    assert_eq!(
+        config.audit.fsync,
+        FsyncPolicy::Interval(Duration::from_secs(1))
+    );
 }
 
 #[test]
@@ -152,7 +168,12 @@ path = ""
         ]
     );
     assert!(e.iter().all(|e| e.file == "gw.toml"));
-    assert_eq!(e[5].kind, ConfigErrorKind::WrongType { expected: "a boolean" });
+    assert_eq!(
+        e[5].kind,
+        ConfigErrorKind::WrongType {
+            expected: "a boolean"
+        }
+    );
     assert_eq!(e[7].kind, ConfigErrorKind::UnknownKey);
 }
 
@@ -184,17 +205,28 @@ fn reports_policy_errors_under_the_policy_file_name() {
     let text = "[gateway]\npolicy = \"policies/p.toml\"\n[admin]\nbad = 1\n";
     let e = gateway(text, dir.path()).unwrap_err().0;
     assert_eq!(e.len(), 2, "{e:#?}");
-    assert_eq!((e[0].file.as_str(), e[0].key.as_str()), ("gw.toml", "admin.bad"));
+    assert_eq!(
+        (e[0].file.as_str(), e[0].key.as_str()),
+        ("gw.toml", "admin.bad")
+    );
     let policy_file = dir.path().join("policies/p.toml").display().to_string();
-    assert_eq!((e[1].file.as_str(), e[1].line, e[1].key.as_str()), (policy_file.as_str(), 2, "bogus"));
+    assert_eq!(
+        (e[1].file.as_str(), e[1].line, e[1].key.as_str()),
+        (policy_file.as_str(), 2, "bogus")
+    );
 }
 
 #[test]
 fn reports_an_unreadable_policy_file_at_the_policy_key() {
     let dir = tempfile::tempdir().unwrap();
-    let e = gateway("[gateway]\npolicy = \"nope.toml\"\n", dir.path()).unwrap_err().0;
+    let e = gateway("[gateway]\npolicy = \"nope.toml\"\n", dir.path())
+        .unwrap_err()
+        .0;
     assert_eq!(e.len(), 1);
-    assert_eq!((e[0].line, e[0].col, e[0].key.as_str()), (2, 10, "gateway.policy"));
+    assert_eq!(
+        (e[0].line, e[0].col, e[0].key.as_str()),
+        (2, 10, "gateway.policy")
+    );
     assert!(matches!(&e[0].kind, ConfigErrorKind::Io(m) if m.contains("nope.toml")));
     // Without the key, the default policies/lab.toml is looked for.
     let e = gateway("[gateway]\n", dir.path()).unwrap_err().0;

@@ -61,12 +61,20 @@ fn rejects_unknown_schemes_and_bad_hosts() {
 #[test]
 fn rewrite_target_must_be_https() {
     let key = "image_delivery.rewrite_cleartext_to";
-    for bad in ["http://cache", "https://", "https:///cache", "ftp://x", "https://a b"] {
+    for bad in [
+        "http://cache",
+        "https://",
+        "https:///cache",
+        "ftp://x",
+        "https://a b",
+    ] {
         let e = only_error(&delivery(&format!("rewrite_cleartext_to = {bad:?}\n")));
         assert_eq!(e.key, key, "{bad}");
         assert!(matches!(e.kind, ConfigErrorKind::Invalid(_)), "{bad}");
     }
-    valid(&delivery("rewrite_cleartext_to = \"HTTPS://cache.example/x\"\n"));
+    valid(&delivery(
+        "rewrite_cleartext_to = \"HTTPS://cache.example/x\"\n",
+    ));
 }
 
 #[test]
@@ -90,15 +98,31 @@ fn legacy_exceptions_need_networks_and_one_server() {
         &key("server"),
         "not an address",
     );
-    let e = only_error(&legacy("networks = [\"10.0.0.0/8\"]\nserver = [\"10.0.0.5\"]\n"));
-    assert_eq!(e.kind, ConfigErrorKind::WrongType { expected: "a string" });
-    let p = valid(&legacy("networks = [\"10.0.0.0/8\"]\nserver = \"tftp.example\"\n"));
-    assert!(p.image_delivery.legacy_tftp[0].server.contains_host("TFTP.example"));
+    let e = only_error(&legacy(
+        "networks = [\"10.0.0.0/8\"]\nserver = [\"10.0.0.5\"]\n",
+    ));
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::WrongType {
+            expected: "a string"
+        }
+    );
+    let p = valid(&legacy(
+        "networks = [\"10.0.0.0/8\"]\nserver = \"tftp.example\"\n",
+    ));
+    assert!(
+        p.image_delivery.legacy_tftp[0]
+            .server
+            .contains_host("TFTP.example")
+    );
 }
 
 #[test]
 fn rejects_duplicate_exception_names() {
     let one = "[[image_delivery.legacy_tftp]]\nname = \"l\"\nnetworks = [\"10.0.0.0/8\"]\nserver = \"10.0.0.5\"\n";
     let e = only_error(&format!("name = \"x\"\n{one}{one}"));
-    assert_eq!((e.line, e.key.as_str()), (7, "image_delivery.legacy_tftp[1].name"));
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (7, "image_delivery.legacy_tftp[1].name")
+    );
 }

@@ -24,7 +24,9 @@ fn defaults_are_auto_mode_with_pnp_gated() {
     assert_eq!(p.join_window.mode, JoinMode::Auto);
     assert_eq!(p.join_window.manual, None);
     assert!(p.join_window.gate_pnp);
-    let p = valid("name = \"x\"\n[join_window]\nmode = \"manual\"\nmanual = \"closed\"\ngate_pnp = false\n");
+    let p = valid(
+        "name = \"x\"\n[join_window]\nmode = \"manual\"\nmanual = \"closed\"\ngate_pnp = false\n",
+    );
     assert_eq!(p.join_window.mode, JoinMode::Manual);
     assert_eq!(p.join_window.manual, Some(ManualWindow::Closed));
     assert!(!p.join_window.gate_pnp);
@@ -64,26 +66,49 @@ fn accepts_utc_start_in_every_form() {
 fn rejects_non_utc_or_incomplete_start() {
     let key = format!("{KEY}.start");
     assert_invalid(&window("start = 2026-01-03T02:00:00+01:00\n"), &key, "UTC");
-    assert_invalid(&window("start = \"2026-01-03T02:00:00-05:00\"\n"), &key, "UTC");
+    assert_invalid(
+        &window("start = \"2026-01-03T02:00:00-05:00\"\n"),
+        &key,
+        "UTC",
+    );
     assert_invalid(&window("start = 2026-01-03\n"), &key, "date and a time");
     assert_invalid(&window("start = 02:00:00\n"), &key, "date and a time");
     assert_invalid(&window("start = \"next saturday\"\n"), &key, "RFC 3339");
     let e = only_error(&window("start = 5\n"));
-    assert_eq!(e.kind, ConfigErrorKind::WrongType { expected: "a date-time" });
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::WrongType {
+            expected: "a date-time"
+        }
+    );
     let e = only_error(&window("interval = \"1h\"\n"));
-    assert_eq!((e.key.as_str(), e.line), ("join_window.windows[0].start", 2));
+    assert_eq!(
+        (e.key.as_str(), e.line),
+        ("join_window.windows[0].start", 2)
+    );
     assert_eq!(e.kind, ConfigErrorKind::MissingKey);
 }
 
 #[test]
 fn parses_intervals_as_hh_mm_or_durations() {
-    for (interval, minutes) in [("\"04:00\"", 240), ("\"90m\"", 90), ("\"1h30m\"", 90), ("\"0:01\"", 1)] {
+    for (interval, minutes) in [
+        ("\"04:00\"", 240),
+        ("\"90m\"", 90),
+        ("\"1h30m\"", 90),
+        ("\"0:01\"", 1),
+    ] {
         let p = valid(&window(&format!(
             "start = 2026-01-01T00:00:00Z\ninterval = {interval}\n"
         )));
-        assert_eq!(p.join_window.windows[0].interval_minutes, Some(minutes), "{interval}");
+        assert_eq!(
+            p.join_window.windows[0].interval_minutes,
+            Some(minutes),
+            "{interval}"
+        );
     }
-    let p = valid(&window("start = 2026-01-01T00:00:00Z\ninterval = \"366d\"\n"));
+    let p = valid(&window(
+        "start = 2026-01-01T00:00:00Z\ninterval = \"366d\"\n",
+    ));
     assert_eq!(p.join_window.windows[0].interval_minutes, Some(366 * 1440));
 }
 
@@ -91,7 +116,9 @@ fn parses_intervals_as_hh_mm_or_durations() {
 fn rejects_intervals_out_of_bounds() {
     let key = format!("{KEY}.interval");
     let check = |interval: &str, needle: &str| {
-        let text = window(&format!("start = 2026-01-01T00:00:00Z\ninterval = \"{interval}\"\n"));
+        let text = window(&format!(
+            "start = 2026-01-01T00:00:00Z\ninterval = \"{interval}\"\n"
+        ));
         assert_invalid(&text, &key, needle);
     };
     check("0m", "at least one minute");
@@ -107,8 +134,13 @@ fn rejects_intervals_out_of_bounds() {
 #[test]
 fn recurring_windows_need_an_interval_shorter_than_their_period() {
     let key = format!("{KEY}.interval");
-    let e = only_error(&window("start = 2026-01-01T00:00:00Z\nrecurrence = \"daily\"\n"));
-    assert_eq!((e.key.as_str(), e.kind), (key.as_str(), ConfigErrorKind::MissingKey));
+    let e = only_error(&window(
+        "start = 2026-01-01T00:00:00Z\nrecurrence = \"daily\"\n",
+    ));
+    assert_eq!(
+        (e.key.as_str(), e.kind),
+        (key.as_str(), ConfigErrorKind::MissingKey)
+    );
     for (recurrence, too_long, fits) in [
         ("daily", "24h", "23h59m"),
         ("weekly", "7d", "6d"),
@@ -138,9 +170,14 @@ fn cron_is_required_with_cron_recurrence_and_refused_otherwise() {
         other => panic!("unexpected recurrence {other:?}"),
     }
     let e = only_error(&window(&format!("{base}recurrence = \"cron\"\n")));
-    assert_eq!((e.key.as_str(), e.kind), ("join_window.windows[0].cron", ConfigErrorKind::MissingKey));
+    assert_eq!(
+        (e.key.as_str(), e.kind),
+        ("join_window.windows[0].cron", ConfigErrorKind::MissingKey)
+    );
     assert_invalid(
-        &window(&format!("{base}recurrence = \"daily\"\ncron = \"0 2 * * *\"\n")),
+        &window(&format!(
+            "{base}recurrence = \"daily\"\ncron = \"0 2 * * *\"\n"
+        )),
         &format!("{KEY}.cron"),
         "only allowed with recurrence = \"cron\"",
     );
@@ -150,7 +187,9 @@ fn cron_is_required_with_cron_recurrence_and_refused_otherwise() {
         "only allowed",
     );
     assert_invalid(
-        &window(&format!("{base}recurrence = \"cron\"\ncron = \"0 25 * * *\"\n")),
+        &window(&format!(
+            "{base}recurrence = \"cron\"\ncron = \"0 25 * * *\"\n"
+        )),
         &format!("{KEY}.cron"),
         "hour: 25 is out of range 0-23",
     );
@@ -165,10 +204,21 @@ fn cron_is_required_with_cron_recurrence_and_refused_otherwise() {
 fn validates_end_dates() {
     let base = "start = 2026-03-01T10:00:00Z\n";
     let p = valid(&window(&format!("{base}end = \"2026-03-01\"\n")));
-    assert_eq!(p.join_window.windows[0].end, NaiveDate::from_ymd_opt(2026, 3, 1));
+    assert_eq!(
+        p.join_window.windows[0].end,
+        NaiveDate::from_ymd_opt(2026, 3, 1)
+    );
     let key = format!("{KEY}.end");
-    assert_invalid(&window(&format!("{base}end = 2026-02-28\n")), &key, "before the start date");
-    assert_invalid(&window(&format!("{base}end = \"31.12.2026\"\n")), &key, "YYYY-MM-DD");
+    assert_invalid(
+        &window(&format!("{base}end = 2026-02-28\n")),
+        &key,
+        "before the start date",
+    );
+    assert_invalid(
+        &window(&format!("{base}end = \"31.12.2026\"\n")),
+        &key,
+        "YYYY-MM-DD",
+    );
     assert_invalid(
         &window(&format!("{base}end = 2026-12-31T00:00:00Z\n")),
         &key,
@@ -189,7 +239,14 @@ fn parses_client_macs_in_every_notation() {
     for s in ["00:11:22:aa:bb:cc", "00-11-22-AA-BB-CC", "0011.22aa.bbcc"] {
         assert_eq!(parse_mac(s), Ok(mac), "{s}");
     }
-    for s in ["0011.22aa.bbc", "00:11:22:aa:bb", "00:11:22-aa:bb:cc", "0011:22aa:bbcc:", "zz:11:22:aa:bb:cc", ""] {
+    for s in [
+        "0011.22aa.bbc",
+        "00:11:22:aa:bb",
+        "00:11:22-aa:bb:cc",
+        "0011:22aa:bbcc:",
+        "zz:11:22:aa:bb:cc",
+        "",
+    ] {
         assert!(parse_mac(s).is_err(), "{s}");
     }
     let p = valid(

@@ -68,7 +68,12 @@ fn rejects_bad_cidr_on_the_element_span() {
 fn rejects_non_string_list_elements() {
     let e = only_error("name = \"x\"\n[smart_install]\ndirectors = [\"::1\", 5]\n");
     assert_eq!(e.key, "smart_install.directors[1]");
-    assert_eq!(e.kind, ConfigErrorKind::WrongType { expected: "a string" });
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::WrongType {
+            expected: "a string"
+        }
+    );
 }
 
 #[test]
@@ -85,7 +90,9 @@ fn validates_copy_patterns() {
     check("copy a tftp://{host}/x", "unknown placeholder `{host}`");
     check("copy a tftp://{tftp/x", "unterminated");
     check("copy a tftp://tftp}/x", "unmatched `}`");
-    valid("name = \"x\"\n[smart_install]\ncopy_patterns = [\"copy\\tflash:a tftp://{tftp}/{tftp}\"]\n");
+    valid(
+        "name = \"x\"\n[smart_install]\ncopy_patterns = [\"copy\\tflash:a tftp://{tftp}/{tftp}\"]\n",
+    );
 }
 
 #[test]
@@ -135,8 +142,14 @@ fn all_kinds_excludes_execute_unless_named() {
             assert!(kinds.contains(kind), "{kind}");
         }
     }
-    let p = valid(&rule(&format!("{RULE_BASE}kinds = [\"all\", \"execute\"]\n")));
-    assert!(p.smart_install.rules[0].kinds.contains(MessageKind::Execute));
+    let p = valid(&rule(&format!(
+        "{RULE_BASE}kinds = [\"all\", \"execute\"]\n"
+    )));
+    assert!(
+        p.smart_install.rules[0]
+            .kinds
+            .contains(MessageKind::Execute)
+    );
 }
 
 #[test]
@@ -199,5 +212,8 @@ fn rejects_duplicate_rule_names_at_the_second() {
     let e = only_error(&text);
     assert_eq!((e.line, e.col), (9, 8));
     assert_eq!(e.key, "smart_install.rules[1].name");
-    assert_eq!(e.kind, ConfigErrorKind::Invalid("duplicate name `r`".into()));
+    assert_eq!(
+        e.kind,
+        ConfigErrorKind::Invalid("duplicate name `r`".into())
+    );
 }

@@ -84,9 +84,7 @@ impl fmt::Display for CronField {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
     /// Not exactly five whitespace-separated fields.
-    #[error(
-        "expected 5 fields (minute hour day-of-month month day-of-week), found {found}"
-    )]
+    #[error("expected 5 fields (minute hour day-of-month month day-of-week), found {found}")]
     FieldCount {
         /// Number of fields found.
         found: usize,
@@ -429,7 +427,10 @@ mod tests {
         );
         assert!(matches!(
             CronSchedule::parse("0 x * * *"),
-            Err(CronError::BadValue { field: CronField::Hour, .. })
+            Err(CronError::BadValue {
+                field: CronField::Hour,
+                ..
+            })
         ));
         assert!(matches!(
             CronSchedule::parse("0 0 mon * *"),
