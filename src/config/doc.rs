@@ -198,6 +198,20 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
+    /// Takes the sub-table `key` (as [`Table::section`] does), parses it with `parse` and reports
+    /// its unknown keys.
+    pub(super) fn with_section<T>(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        key: &str,
+        parse: impl FnOnce(&mut Ctx<'_>, &mut Self) -> T,
+    ) -> T {
+        let mut section = self.section(cx, key);
+        let value = parse(cx, &mut section);
+        section.finish(cx);
+        value
+    }
+
     /// Takes `key` as a string and converts it with `parse`.
     pub(super) fn parse<T, E: Display>(
         &mut self,

@@ -38,25 +38,19 @@ pub(super) fn parse(
 ) -> Result<GatewayConfig, ConfigErrors> {
     let (mut cx, doc) = Ctx::parse(file, text);
     let mut root = Table::root(&doc);
-    let mut section = root.section(&mut cx, "gateway");
-    let data_dir = resolve(
-        base_dir,
-        &path_key(&mut cx, &mut section, "data_dir").unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
-    );
-    let policy_node = section.take("policy");
-    section.finish(&mut cx);
-    let mut section = root.section(&mut cx, "admin");
-    let admin = admin(&mut cx, &mut section);
-    section.finish(&mut cx);
-    let mut section = root.section(&mut cx, "audit");
-    let audit = audit(&mut cx, &mut section, &data_dir);
-    section.finish(&mut cx);
-    let mut section = root.section(&mut cx, "store");
-    let store_path = path_key(&mut cx, &mut section, "path");
-    section.finish(&mut cx);
-    let mut section = root.section(&mut cx, "pki");
-    let pki = pki(&mut cx, &mut section, &data_dir);
-    section.finish(&mut cx);
+    let (data_dir, policy_node) = root.with_section(&mut cx, "gateway", |cx, t| {
+        let data_dir = path_key(cx, t, "data_dir").unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        (resolve(base_dir, &data_dir), t.take("policy"))
+    });
+    let admin = root.with_section(&mut cx, "admin", admin);
+    let audit = root.with_section(&mut cx, "audit", |cx, t| audit(cx, t, &data_dir));
+    let store = root.with_section(&mut cx, "store", |cx, t| StoreConfig {
+        path: resolve(
+            &data_dir,
+            &path_key(cx, t, "path").unwrap_or_else(|| "ztpgate.db".into()),
+        ),
+    });
+    let pki = root.with_section(&mut cx, "pki", |cx, t| pki(cx, t, &data_dir));
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -78,12 +72,7 @@ pub(super) fn parse(
     }
     Ok(GatewayConfig {
         source,
-        store: StoreConfig {
-            path: resolve(
-                &data_dir,
-                &store_path.unwrap_or_else(|| "ztpgate.db".into()),
-            ),
-        },
+        store,
         data_dir,
         policy,
         policy_source: policy_path,

@@ -49,18 +49,12 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
         .and_then(|n| n.str(cx).map(str::to_owned))
         .unwrap_or_default();
     let anchor_sets = trust_anchors(cx, root, paths);
-    let mut section = root.section(cx, "smart_install");
-    let smart_install = smart_install::parse(cx, &mut section);
-    section.finish(cx);
-    let mut section = root.section(cx, "join_window");
-    let join_window = join_window::parse(cx, &mut section);
-    section.finish(cx);
-    let mut section = root.section(cx, "device_auth");
-    let device_auth = device_auth::parse(cx, &mut section, anchor_sets);
-    section.finish(cx);
-    let mut section = root.section(cx, "image_delivery");
-    let image_delivery = image_delivery::parse(cx, &mut section);
-    section.finish(cx);
+    let smart_install = root.with_section(cx, "smart_install", smart_install::parse);
+    let join_window = root.with_section(cx, "join_window", join_window::parse);
+    let device_auth = root.with_section(cx, "device_auth", |cx, t| {
+        device_auth::parse(cx, t, anchor_sets)
+    });
+    let image_delivery = root.with_section(cx, "image_delivery", image_delivery::parse);
     Policy {
         name,
         description,

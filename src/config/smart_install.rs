@@ -30,9 +30,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> SmartInstallPoli
     if let Some(patterns) = t.strings(cx, "copy_patterns", copy_pattern) {
         policy.copy_patterns = patterns;
     }
-    let mut checks = t.section(cx, "checks");
-    policy.checks = content_checks(cx, &mut checks);
-    checks.finish(cx);
+    policy.checks = t.with_section(cx, "checks", content_checks);
     let mut names = UniqueNames::default();
     for mut rule in t.tables(cx, "rules") {
         if let Some(r) = access_rule(cx, &mut rule, &mut names) {
