@@ -2,13 +2,145 @@
 //! validated types, every problem reported as `file:line:col: key: message`.
 //!
 //! Operator input: trusted but validated. Unknown keys are rejected; `load(path)` reads a file,
-//! `from_toml(name, text)` parses text, so tests need no files.
+//! `from_toml(name, text, base_dir)` parses text, so tests need no files. One pass over a file
+//! reports every problem in file order (`../shared/design/STYLE.md` §2.3); the schema reference is
+//! `policies/README.md`, the policy model `../shared/design/ARCHITECTURE.md` §6.
+//!
+//! Layout: `doc` walks the spanned TOML document; `gateway` and `policy_file` hold the two
+//! file schemas, with one file per policy section (`smart_install`, `join_window`, `device_auth`,
+//! `image_delivery`) and `duration` for the duration syntax.
 
+mod device_auth;
+mod doc;
+mod duration;
+mod gateway;
+mod image_delivery;
+mod join_window;
+mod policy_file;
+mod smart_install;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
+use crate::config::gateway::PolicySource;
+use crate::config::policy_file::PolicyPaths;
 use crate::policy::Policy;
+
+/// Loads a gateway configuration file and the policy file it names. Relative paths in it resolve
+/// against the file's directory.
+pub fn load(path: &Path) -> Result<GatewayConfig, ConfigErrors> {
+    let file = path.display().to_string();
+    let text = read(path, &file)?;
+    let source = Some(path.to_path_buf());
+    gateway::parse(&file, &text, parent_dir(path), PolicySource::Disk, source)
+}
+
+/// Parses a gateway configuration from `text`, reported as `file`; relative paths resolve against
+/// `base_dir`. The policy file it names is read from disk.
+pub fn from_toml(file: &str, text: &str, base_dir: &Path) -> Result<GatewayConfig, ConfigErrors> {
+    let source = Some(PathBuf::from(file));
+    gateway::parse(file, text, base_dir, PolicySource::Disk, source)
+}
+
+/// The embedded lab defaults (`ztpgate.toml` and `policies/lab.toml` as shipped), with the data
+/// directory `./var` relative to the current directory.
+#[allow(clippy::expect_used)]
+pub fn lab_default() -> GatewayConfig {
+    // Invariant: the embedded texts are compile-time constants that read nothing from disk, and
+    // `embedded_lab_defaults_are_valid` (config/tests.rs) checks that they validate.
+    lab_default_in(Path::new("")).expect("the embedded lab defaults are valid")
+}
+
+/// The embedded lab defaults with paths relative to `base_dir`.
+pub fn lab_default_in(base_dir: &Path) -> Result<GatewayConfig, ConfigErrors> {
+    gateway::parse(
+        EMBEDDED_CONFIG_NAME,
+        LAB_CONFIG,
+        base_dir,
+        PolicySource::Embedded(LAB_POLICY),
+        None,
+    )
+}
+
+/// Parses a policy file from `text`, reported as `file`. Relative paths resolve against
+/// `base_dir`; `{data_dir}/...` paths against `data_dir` when given (else they stay literal).
+pub fn policy_from_toml(
+    file: &str,
+    text: &str,
+    base_dir: &Path,
+    data_dir: Option<&Path>,
+) -> Result<Policy, ConfigErrors> {
+    let paths = PolicyPaths { base_dir, data_dir };
+    policy_file::parse(file, text, paths).map_err(ConfigErrors)
+}
+
+/// Loads a policy file.
+pub fn load_policy(path: &Path) -> Result<Policy, ConfigErrors> {
+    let file = path.display().to_string();
+    let text = read(path, &file)?;
+    policy_from_toml(&file, &text, parent_dir(path), None)
+}
+
+/// Loads a policy from `path`: a policy file, or a gateway configuration whose `gateway.policy`
+/// names one.
+pub fn load_policy_file(path: &Path) -> Result<Policy, ConfigErrors> {
+    let file = path.display().to_string();
+    let text = read(path, &file)?;
+    match file_kind(&text) {
+        FileKind::Gateway => {
+            let source = Some(path.to_path_buf());
+            gateway::parse(&file, &text, parent_dir(path), PolicySource::Disk, source)
+                .map(|config| config.policy)
+        }
+        FileKind::Policy => policy_from_toml(&file, &text, parent_dir(path), None),
+    }
+}
+
+/// Validates a gateway configuration (with the policy it names) or a policy file, whichever `path`
+/// holds, and says which it was.
+pub fn check_file(path: &Path) -> Result<FileKind, ConfigErrors> {
+    let file = path.display().to_string();
+    let text = read(path, &file)?;
+    let kind = file_kind(&text);
+    match kind {
+        FileKind::Gateway => {
+            gateway::parse(&file, &text, parent_dir(path), PolicySource::Disk, None)?;
+        }
+        FileKind::Policy => {
+            policy_from_toml(&file, &text, parent_dir(path), None)?;
+        }
+    }
+    Ok(kind)
+}
+
+/// What a configuration file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A gateway configuration (it has a top-level `gateway` table).
+    Gateway,
+    /// A policy file.
+    Policy,
+}
+
+impl FileKind {
+    /// How `ztpgate policy check` names the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gateway => "gateway configuration",
+            Self::Policy => "policy",
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The validated gateway configuration.
 #[derive(Clone, Debug)]
@@ -117,8 +249,8 @@ pub enum ConfigErrorKind {
     Invalid(String),
 }
 
-impl std::fmt::Display for ConfigErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(e) => write!(f, "cannot read file: {e}"),
             Self::Syntax(e) => write!(f, "TOML syntax error: {e}"),
@@ -130,13 +262,18 @@ impl std::fmt::Display for ConfigErrorKind {
     }
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.col, self.key, self.kind
-        )
+impl fmt::Display for ConfigError {
+    /// `file:line:col: key: message`; the position is left out for errors about the whole file
+    /// (line 0) and the key when there is none (syntax and I/O errors).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:", self.file)?;
+        if self.line > 0 {
+            write!(f, "{}:{}:", self.line, self.col)?;
+        }
+        if !self.key.is_empty() {
+            write!(f, " {}:", self.key)?;
+        }
+        write!(f, " {}", self.kind)
     }
 }
 
@@ -145,14 +282,54 @@ impl std::fmt::Display for ConfigError {
 #[error("{}", self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
-/// Loads a policy from `path`: a policy file, or a gateway configuration whose `gateway.policy`
-/// names one.
-pub fn load_policy_file(path: &std::path::Path) -> Result<Policy, ConfigErrors> {
-    Err(ConfigErrors(vec![ConfigError {
-        file: path.display().to_string(),
-        line: 0,
-        col: 0,
-        key: String::new(),
-        kind: ConfigErrorKind::Invalid("policy loading arrives with the config module".into()),
-    }]))
+fn read(path: &Path, file: &str) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: file.to_owned(),
+            line: 0,
+            col: 0,
+            key: String::new(),
+            kind: ConfigErrorKind::Io(e.to_string()),
+        }])
+    })
 }
+
+/// Whether `text` is a gateway configuration: it has a top-level `gateway` table.
+fn file_kind(text: &str) -> FileKind {
+    let (doc, _) = toml::de::DeTable::parse_recoverable(text);
+    let is_gateway = doc
+        .get_ref()
+        .get("gateway")
+        .is_some_and(|v| v.get_ref().is_table());
+    if is_gateway {
+        FileKind::Gateway
+    } else {
+        FileKind::Policy
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or_else(|| Path::new(""))
+}
+
+/// `path` resolved against `base` (unless absolute), without `.` components. An empty result is
+/// `.`.
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    let joined = base.join(path);
+    let cleaned: PathBuf = joined
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
+    }
+}
+
+/// The embedded gateway configuration: the lab defaults.
+const LAB_CONFIG: &str = include_str!("../ztpgate.toml");
+/// The embedded lab policy.
+const LAB_POLICY: &str = include_str!("../policies/lab.toml");
+/// The name embedded-configuration errors are reported under.
+const EMBEDDED_CONFIG_NAME: &str = "ztpgate.toml (embedded)";

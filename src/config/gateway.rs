@@ -1,0 +1,230 @@
+//! The gateway configuration file (`ztpgate.toml`): data directory, policy file, admin listener,
+//! audit log, state store and certificates. Schema reference: `policies/README.md`; defaults are
+//! the ones the shipped `ztpgate.toml` spells out.
+//!
+//! Operator input, trusted but validated. Relative paths resolve against the configuration file's
+//! directory (`data_dir`, `policy`) or the data directory (everything else), once, here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::doc::{Ctx, Node, Table, one_of};
+use crate::config::duration::parse_duration;
+use crate::config::policy_file::{self, PolicyPaths, required_list};
+use crate::config::{
+    AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FsyncPolicy,
+    GatewayConfig, PkiConfig, StoreConfig, resolve,
+};
+use crate::policy::Policy;
+
+/// Where the policy named by `gateway.policy` comes from.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum PolicySource<'e> {
+    /// Read the named file from disk.
+    Disk,
+    /// Use this embedded text instead (the lab defaults), reported under the named file.
+    Embedded(&'e str),
+}
+
+/// Parses and validates a gateway configuration and loads the policy it names. `source` is
+/// recorded in the result as is.
+pub(super) fn parse(
+    file: &str,
+    text: &str,
+    base_dir: &Path,
+    policy_source: PolicySource<'_>,
+    source: Option<PathBuf>,
+) -> Result<GatewayConfig, ConfigErrors> {
+    let (mut cx, doc) = Ctx::parse(file, text);
+    let mut root = Table::root(&doc);
+    let (data_dir, policy_node) = root.with_section(&mut cx, "gateway", |cx, t| {
+        let data_dir = path_key(cx, t, "data_dir").unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        (resolve(base_dir, &data_dir), t.take("policy"))
+    });
+    let admin = root.with_section(&mut cx, "admin", admin);
+    let audit = root.with_section(&mut cx, "audit", |cx, t| audit(cx, t, &data_dir));
+    let store = root.with_section(&mut cx, "store", |cx, t| StoreConfig {
+        path: resolve(
+            &data_dir,
+            &path_key(cx, t, "path").unwrap_or_else(|| "ztpgate.db".into()),
+        ),
+    });
+    let pki = root.with_section(&mut cx, "pki", |cx, t| pki(cx, t, &data_dir));
+    let loaded = load_policy(
+        &mut cx,
+        policy_node.as_ref(),
+        base_dir,
+        &data_dir,
+        policy_source,
+    );
+    root.finish(&mut cx);
+    let mut errors = cx.finish();
+    let (policy, policy_path) = match loaded {
+        Ok(loaded) => loaded,
+        Err(policy_errors) => {
+            errors.extend(policy_errors);
+            (Policy::default(), None)
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ConfigErrors(errors));
+    }
+    Ok(GatewayConfig {
+        source,
+        store,
+        data_dir,
+        policy,
+        policy_source: policy_path,
+        admin,
+        audit,
+        pki,
+    })
+}
+
+/// Loads the policy named by `gateway.policy` (default `policies/lab.toml`); its errors come under
+/// its own file name. Returns the policy and the file it came from (`None`: embedded).
+fn load_policy(
+    cx: &mut Ctx<'_>,
+    node: Option<&Node<'_, '_>>,
+    base_dir: &Path,
+    data_dir: &Path,
+    source: PolicySource<'_>,
+) -> Result<(Policy, Option<PathBuf>), Vec<ConfigError>> {
+    let named = match node {
+        Some(n) => n.parse(cx, non_empty_path).ok_or_else(Vec::new)?,
+        None => PathBuf::from(DEFAULT_POLICY),
+    };
+    let path = resolve(base_dir, &named);
+    let policy_dir = path.parent().unwrap_or_else(|| Path::new("")).to_path_buf();
+    let paths = PolicyPaths {
+        base_dir: &policy_dir,
+        data_dir: Some(data_dir),
+    };
+    let text = match source {
+        PolicySource::Embedded(text) => {
+            let file = format!("{} (embedded)", named.display());
+            return policy_file::parse(&file, text, paths).map(|p| (p, None));
+        }
+        PolicySource::Disk => std::fs::read_to_string(&path),
+    };
+    let file = path.display().to_string();
+    match text {
+        Ok(text) => policy_file::parse(&file, &text, paths).map(|p| (p, Some(path))),
+        Err(e) => {
+            let kind = ConfigErrorKind::Io(format!("{file}: {e}"));
+            match node {
+                Some(n) => n.invalid_with(cx, kind),
+                None => cx.file_error("gateway.policy", kind),
+            }
+            Err(Vec::new())
+        }
+    }
+}
+
+fn admin(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> AdminConfig {
+    let listen = t
+        .take("listen")
+        .and_then(|n| required_list(cx, &n, str::parse::<SocketAddr>))
+        .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], 8443))]);
+    let max_connections = t
+        .take("max_connections")
+        .and_then(|n| {
+            let value = n.integer(cx)?;
+            let checked = usize::try_from(value)
+                .ok()
+                .filter(|v| (1..=MAX_ADMIN_CONNECTIONS).contains(v));
+            if checked.is_none() {
+                n.invalid(cx, format!("must be between 1 and {MAX_ADMIN_CONNECTIONS}"));
+            }
+            checked
+        })
+        .unwrap_or(64);
+    let request_timeout = t
+        .parse(cx, "request_timeout", positive_duration)
+        .unwrap_or(Duration::from_secs(10));
+    AdminConfig {
+        listen,
+        max_connections,
+        request_timeout,
+    }
+}
+
+fn audit(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> AuditConfig {
+    let path = path_key(cx, t, "path").unwrap_or_else(|| "audit.jsonl".into());
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fsync {
+        Always,
+        Interval,
+    }
+    let fsync = t
+        .parse(cx, "fsync", |s| {
+            one_of(
+                s,
+                &[("always", Fsync::Always), ("interval", Fsync::Interval)],
+            )
+        })
+        .unwrap_or(Fsync::Always);
+    let interval = match t.take("fsync_interval") {
+        Some(n) if fsync == Fsync::Interval => n.parse(cx, positive_duration),
+        Some(n) => {
+            n.invalid(cx, "only allowed with fsync = \"interval\"");
+            None
+        }
+        None => None,
+    };
+    AuditConfig {
+        path: resolve(data_dir, &path),
+        fsync: match fsync {
+            Fsync::Always => FsyncPolicy::Always,
+            Fsync::Interval => FsyncPolicy::Interval(interval.unwrap_or(Duration::from_secs(1))),
+        },
+    }
+}
+
+fn pki(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> PkiConfig {
+    let dir = resolve(
+        data_dir,
+        &path_key(cx, t, "dir").unwrap_or_else(|| "pki".into()),
+    );
+    let generate_lab = t.bool(cx, "generate_lab").unwrap_or(true);
+    let mut file = |key: &str, default: &str| match path_key(cx, t, key) {
+        Some(p) => resolve(data_dir, &p),
+        None => dir.join(default),
+    };
+    PkiConfig {
+        server_cert: file("server_cert", "server.crt"),
+        server_key: file("server_key", "server.key"),
+        admin_ca: file("admin_ca", "ca.crt"),
+        dir,
+        generate_lab,
+    }
+}
+
+/// Takes `key` as a non-empty path string (unresolved).
+fn path_key(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &str) -> Option<PathBuf> {
+    t.parse(cx, key, non_empty_path)
+}
+
+fn non_empty_path(s: &str) -> Result<PathBuf, &'static str> {
+    if s.is_empty() {
+        Err("path must not be empty")
+    } else {
+        Ok(PathBuf::from(s))
+    }
+}
+
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `gateway.data_dir` default, relative to the configuration file.
+const DEFAULT_DATA_DIR: &str = "./var";
+/// `gateway.policy` default, relative to the configuration file.
+const DEFAULT_POLICY: &str = "policies/lab.toml";
+/// Upper bound of `admin.max_connections`.
+const MAX_ADMIN_CONNECTIONS: usize = 65_536;

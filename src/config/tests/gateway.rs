@@ -1,0 +1,275 @@
+//! Tests of the gateway configuration schema, the embedded lab defaults and the file-level entry
+//! points (`load`, `check_file`, `load_policy_file`).
+
+use super::*;
+
+use std::fs;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{
+    FileKind, FsyncPolicy, GatewayConfig, check_file, from_toml, lab_default, lab_default_in, load,
+    load_policy, load_policy_file,
+};
+
+const POLICY: &str =
+    "name = \"p\"\n[[trust_anchors]]\nname = \"d\"\npaths = [\"{data_dir}/anchors\"]\n";
+
+/// A temporary directory holding `policies/p.toml`.
+fn dir_with_policy(policy: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("policies")).unwrap();
+    fs::write(dir.path().join("policies/p.toml"), policy).unwrap();
+    dir
+}
+
+fn gateway(text: &str, base: &Path) -> Result<GatewayConfig, ConfigErrors> {
+    from_toml("gw.toml", text, base)
+}
+
+#[test]
+fn embedded_lab_defaults_are_valid() {
+    let config = match lab_default_in(Path::new("/srv/lab")) {
+        Ok(c) => c,
+        Err(e) => panic!("embedded defaults invalid:\n{e}"),
+    };
+    assert_eq!(config.source, None);
+    assert_eq!(config.policy_source, None);
+    assert_eq!(config.policy.name, "lab");
+    assert_eq!(config.data_dir, Path::new("/srv/lab/var"));
+    assert_eq!(
+        config.admin.listen,
+        vec!["127.0.0.1:8443".parse::<SocketAddr>().unwrap()]
+    );
+    assert_eq!(config.admin.max_connections, 64);
+    assert_eq!(config.admin.request_timeout, Duration::from_secs(10));
+    assert_eq!(config.audit.path, Path::new("/srv/lab/var/audit.jsonl"));
+    assert_eq!(config.audit.fsync, FsyncPolicy::Always);
+    assert_eq!(config.store.path, Path::new("/srv/lab/var/ztpgate.db"));
+    assert_eq!(config.pki.dir, Path::new("/srv/lab/var/pki"));
+    assert!(config.pki.generate_lab);
+    assert_eq!(
+        config.pki.server_cert,
+        Path::new("/srv/lab/var/pki/server.crt")
+    );
+    assert_eq!(
+        config.pki.server_key,
+        Path::new("/srv/lab/var/pki/server.key")
+    );
+    assert_eq!(config.pki.admin_ca, Path::new("/srv/lab/var/pki/ca.crt"));
+    let anchors = &config.policy.device_auth.anchor_sets[0];
+    assert_eq!(anchors.name, "lab-devices");
+    assert_eq!(
+        anchors.paths,
+        vec![PathBuf::from("/srv/lab/var/pki/device-root.crt")]
+    );
+
+    let cwd = lab_default();
+    assert_eq!(cwd.data_dir, Path::new("var"));
+    assert_eq!(cwd.audit.path, Path::new("var/audit.jsonl"));
+}
+
+#[test]
+fn empty_configuration_takes_the_documented_defaults() {
+    let dir = dir_with_policy(POLICY);
+    let text = "[gateway]\npolicy = \"policies/p.toml\"\n";
+    let config = gateway(text, dir.path()).unwrap();
+    let base = dir.path();
+    assert_eq!(config.source, Some(PathBuf::from("gw.toml")));
+    assert_eq!(config.data_dir, base.join("var"));
+    assert_eq!(config.policy_source, Some(base.join("policies/p.toml")));
+    assert_eq!(config.admin.max_connections, 64);
+    assert_eq!(config.store.path, base.join("var/ztpgate.db"));
+    assert_eq!(config.pki.server_cert, base.join("var/pki/server.crt"));
+    // `{data_dir}` in the policy resolves against the gateway's data directory.
+    assert_eq!(
+        config.policy.device_auth.anchor_sets[0].paths,
+        vec![base.join("var/anchors")]
+    );
+}
+
+#[test]
+fn resolves_paths_against_config_dir_and_data_dir() {
+    let dir = dir_with_policy(POLICY);
+    let text = r#"[gateway]
+data_dir = "state"
+policy = "./policies/p.toml"
+[audit]
+path = "/var/log/ztpgate/audit.jsonl"
+fsync = "interval"
+fsync_interval = "250ms"
+[store]
+path = "db/ztpgate.db"
+[pki]
+dir = "tls"
+generate_lab = false
+server_key = "/etc/ztpgate/key.pem"
+admin_ca = "admin/ca.pem"
+"#;
+    let config = gateway(text, dir.path()).unwrap();
+    let data = dir.path().join("state");
+    assert_eq!(config.data_dir, data);
+    assert_eq!(config.audit.path, Path::new("/var/log/ztpgate/audit.jsonl"));
+    assert_eq!(
+        config.audit.fsync,
+        FsyncPolicy::Interval(Duration::from_millis(250))
+    );
+    assert_eq!(config.store.path, data.join("db/ztpgate.db"));
+    assert_eq!(config.pki.dir, data.join("tls"));
+    assert!(!config.pki.generate_lab);
+    assert_eq!(config.pki.server_cert, data.join("tls/server.crt"));
+    assert_eq!(config.pki.server_key, Path::new("/etc/ztpgate/key.pem"));
+    assert_eq!(config.pki.admin_ca, data.join("admin/ca.pem"));
+}
+
+#[test]
+fn fsync_interval_defaults_to_one_second() {
+    let dir = dir_with_policy(POLICY);
+    let text = "[gateway]\npolicy = \"policies/p.toml\"\n[audit]\nfsync = \"interval\"\n";
+    let config = gateway(text, dir.path()).unwrap();
+    assert_eq!(
+        config.audit.fsync,
+        FsyncPolicy::Interval(Duration::from_secs(1))
+    );
+}
+
+#[test]
+fn reports_every_gateway_error_in_order() {
+    let dir = dir_with_policy(POLICY);
+    let text = r#"[gateway]
+policy = "policies/p.toml"
+[admin]
+listen = ["127.0.0.1", "[::1]:8443"]
+max_connections = 0
+request_timeout = "0s"
+[audit]
+fsync = "sometimes"
+fsync_interval = "1s"
+[pki]
+generate_lab = "yes"
+[store]
+path = ""
+[extra]
+"#;
+    let e = gateway(text, dir.path()).unwrap_err().0;
+    let summary: Vec<_> = e.iter().map(|e| (e.line, e.col, e.key.as_str())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (4, 11, "admin.listen[0]"),
+            (5, 19, "admin.max_connections"),
+            (6, 19, "admin.request_timeout"),
+            (8, 9, "audit.fsync"),
+            (9, 18, "audit.fsync_interval"),
+            (11, 16, "pki.generate_lab"),
+            (13, 8, "store.path"),
+            (14, 2, "extra"),
+        ]
+    );
+    assert!(e.iter().all(|e| e.file == "gw.toml"));
+    assert_eq!(
+        e[5].kind,
+        ConfigErrorKind::WrongType {
+            expected: "a boolean"
+        }
+    );
+    assert_eq!(e[7].kind, ConfigErrorKind::UnknownKey);
+}
+
+#[test]
+fn rejects_bad_admin_values() {
+    let dir = dir_with_policy(POLICY);
+    let check = |body: &str, key: &str| {
+        let text = format!("[gateway]\npolicy = \"policies/p.toml\"\n[admin]\n{body}");
+        let e = gateway(&text, dir.path()).unwrap_err().0;
+        assert_eq!(e.len(), 1, "{e:#?}");
+        assert_eq!(e[0].key, key);
+    };
+    check("listen = []\n", "admin.listen");
+    check("max_connections = 65537\n", "admin.max_connections");
+    check("max_connections = -1\n", "admin.max_connections");
+    check("max_connections = \"64\"\n", "admin.max_connections");
+    check("request_timeout = \"10\"\n", "admin.request_timeout");
+    let text = "[gateway]\npolicy = \"policies/p.toml\"\n[admin]\nmax_connections = 65536\n\
+                request_timeout = \"1m30s\"\nlisten = [\"0.0.0.0:1\", \"[::1]:2\"]\n";
+    let config = gateway(text, dir.path()).unwrap();
+    assert_eq!(config.admin.max_connections, 65_536);
+    assert_eq!(config.admin.request_timeout, Duration::from_secs(90));
+    assert_eq!(config.admin.listen.len(), 2);
+}
+
+#[test]
+fn reports_policy_errors_under_the_policy_file_name() {
+    let dir = dir_with_policy("name = \"p\"\nbogus = 1\n");
+    let text = "[gateway]\npolicy = \"policies/p.toml\"\n[admin]\nbad = 1\n";
+    let e = gateway(text, dir.path()).unwrap_err().0;
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert_eq!(
+        (e[0].file.as_str(), e[0].key.as_str()),
+        ("gw.toml", "admin.bad")
+    );
+    let policy_file = dir.path().join("policies/p.toml").display().to_string();
+    assert_eq!(
+        (e[1].file.as_str(), e[1].line, e[1].key.as_str()),
+        (policy_file.as_str(), 2, "bogus")
+    );
+}
+
+#[test]
+fn reports_an_unreadable_policy_file_at_the_policy_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = gateway("[gateway]\npolicy = \"nope.toml\"\n", dir.path())
+        .unwrap_err()
+        .0;
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        (e[0].line, e[0].col, e[0].key.as_str()),
+        (2, 10, "gateway.policy")
+    );
+    assert!(matches!(&e[0].kind, ConfigErrorKind::Io(m) if m.contains("nope.toml")));
+    // Without the key, the default policies/lab.toml is looked for.
+    let e = gateway("[gateway]\n", dir.path()).unwrap_err().0;
+    assert_eq!((e[0].line, e[0].key.as_str()), (0, "gateway.policy"));
+    assert!(matches!(&e[0].kind, ConfigErrorKind::Io(m) if m.contains("lab.toml")));
+}
+
+#[test]
+fn loads_files_and_tells_their_kind() {
+    let dir = dir_with_policy(POLICY);
+    let config_path = dir.path().join("gw.toml");
+    fs::write(&config_path, "[gateway]\npolicy = \"policies/p.toml\"\n").unwrap();
+    let policy_path = dir.path().join("policies/p.toml");
+
+    let config = load(&config_path).unwrap();
+    assert_eq!(config.source, Some(config_path.clone()));
+    assert_eq!(config.data_dir, dir.path().join("var"));
+    assert_eq!(check_file(&config_path), Ok(FileKind::Gateway));
+    assert_eq!(check_file(&policy_path), Ok(FileKind::Policy));
+    assert_eq!(load_policy_file(&config_path).unwrap().name, "p");
+    assert_eq!(load_policy_file(&policy_path).unwrap().name, "p");
+    // A policy loaded on its own keeps `{data_dir}` literal.
+    let alone = load_policy(&policy_path).unwrap();
+    assert_eq!(
+        alone.device_auth.anchor_sets[0].paths,
+        vec![PathBuf::from("{data_dir}/anchors")]
+    );
+}
+
+#[test]
+fn reports_unreadable_files_as_io_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    for result in [
+        check_file(&missing).map(|_| ()),
+        load(&missing).map(|_| ()),
+        load_policy(&missing).map(|_| ()),
+        load_policy_file(&missing).map(|_| ()),
+    ] {
+        let e = result.unwrap_err().0;
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].file, missing.display().to_string());
+        assert_eq!(e[0].line, 0);
+        assert!(matches!(e[0].kind, ConfigErrorKind::Io(_)));
+    }
+}
