@@ -66,7 +66,7 @@ impl Log {
 }
 
 fn entry(i: usize) -> AuditEntry {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let decision = Decision {
             verdict: AccessVerdict::Deny,
             rule: RuleRef::new(Area::SmartInstall, "director-only"),
