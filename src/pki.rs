@@ -30,13 +30,12 @@ const PEM_EXTENSIONS: [&str; 3] = ["pem", "crt", "cer"];
 /// `*.pem`, `*.crt` and `*.cer` files are read in name order.
 pub fn load_certs_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
     let meta = std::fs::metadata(path).map_err(|e| PkiError::io(path, e))?;
+    if !meta.is_dir() {
+        return load_certs_file(path);
+    }
     let mut certs = Vec::new();
-    if meta.is_dir() {
-        for file in pem_files_in(path)? {
-            certs.extend(certs_from_file(&file)?);
-        }
-    } else {
-        certs = certs_from_file(path)?;
+    for file in pem_files_in(path)? {
+        certs.extend(certs_from_file(&file)?);
     }
     if certs.is_empty() {
         return Err(PkiError::NoCertificates {

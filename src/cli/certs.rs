@@ -25,7 +25,7 @@ use crate::policy::auth::DeviceAuthPolicy;
 pub enum CertsCommand {
     /// Generate the lab PKI: admin CA, server and admin certificates, device root and device CA.
     Init(InitArgs),
-    /// Issue a SUDI-like device certificate (serialNumber "PID:<pid> SN:<sn>") from the device CA.
+    /// Issue a SUDI-like device certificate (serialNumber `PID:<pid> SN:<sn>`) from the device CA.
     Device(DeviceArgs),
     /// Show a certificate's identity and its chain verdict against trust anchors.
     Inspect(InspectArgs),
@@ -60,7 +60,7 @@ pub struct DeviceArgs {
     /// Validity in days.
     #[arg(long, default_value_t = DEFAULT_DEVICE_DAYS)]
     pub days: u32,
-    /// Base file name under devices/ (default: <PID with / as _>_<SN>).
+    /// Base file name under devices/ (default: `<PID with / as _>_<SN>`).
     #[arg(long)]
     pub out: Option<String>,
     /// Overwrite existing files of the same name.
