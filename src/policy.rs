@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod join;
 pub mod net;
 pub mod schedule;
+pub mod url;
 
 use std::fmt;
 
@@ -115,6 +116,24 @@ pub struct Decision<V> {
     pub mode: Mode,
     /// One-line explanation, for operators and audit records.
     pub reason: String,
+}
+
+impl<V> Decision<V> {
+    /// A decision of `rule` in `mode`, with its explanation.
+    pub fn new(verdict: V, rule: RuleRef, mode: Mode, reason: impl Into<String>) -> Self {
+        Self {
+            verdict,
+            rule,
+            mode,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the deciding rule is only audited: the edge records the verdict but does not act
+    /// on a denial.
+    pub fn is_audited(&self) -> bool {
+        self.mode == Mode::Audit
+    }
 }
 
 /// A policy file, validated: every section compiled into its typed form.

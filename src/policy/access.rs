@@ -3,14 +3,47 @@
 //!
 //! Message kinds follow `../shared/protocols/smart-install.md` §2.3. Sources and destinations are
 //! attacker-influenced addresses; URLs and commands are attacker-controlled bytes already decoded
-//! by `proto::vstack`. Default: deny.
+//! by `proto::vstack`. Default: deny. Implements the Smart Install row of
+//! `../shared/design/ARCHITECTURE.md` §6.
+//!
+//! # Precedence
+//! A rule matches when the source is in one of its `from` selectors, the destination in one of its
+//! `to` selectors and the kind in its `kinds`. Of the matching rules, an enforced deny beats an
+//! audited deny, which beats an allow; within a class the first rule in file order decides. No
+//! matching rule: the built-in `default-deny` (mode `default_mode`).
+//!
+//! # Content checks
+//! Every message the edge would forward — allowed, or denied only in audit mode — is also checked
+//! for what it carries, even when it comes from a director:
+//! - every URL (and every `scheme://` token inside a command) must parse (`url-unparseable`) and
+//!   name a host in `tftp_servers` (`url-host-allowlist`); IOS local file systems
+//!   (`flash:/config.text`) name no host and pass; `host:/path` and `tftp:` without `//host` do not
+//!   parse ([`crate::policy::url`]);
+//! - every command must match a `copy_patterns` entry (`copy-command-allowlist`).
+//!
+//! Both checks run in `checks.url_hosts` / `checks.copy_commands` mode (an unparseable URL counts
+//! as a URL-host failure). An enforced finding beats an audited rule verdict; otherwise the rule
+//! verdict stands, and an audited finding turns an allow into an audited deny.
+//!
+//! # Compilation
+//! [`SmartInstallPolicy::compile`] builds, per address family, interval tables over the sources
+//! and destinations (a bit set of rules per elementary interval, found by binary search), a bit
+//! set per kind and one per rule class; the deciding rule is the lowest set bit of their
+//! intersection. A linear evaluator is kept as the reference the tables are tested against.
+
+mod compiled;
+mod content;
+mod linear;
 
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use crate::policy::Mode;
 use crate::policy::net::{AddrSet, HostSet};
+use crate::policy::{Area, Decision, Mode, RuleRef};
+
+use self::compiled::RuleIndex;
+use self::content::CopyMatcher;
 
 /// The kinds of Smart Install message a rule can name (smart-install.md §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -168,6 +201,55 @@ pub struct CopyPattern {
     pub source: String,
 }
 
+impl CopyPattern {
+    /// A validated pattern: not empty, at most [`MAX_PATTERN_LEN_BYTES`], and `{` only in
+    /// `{tftp}`.
+    pub fn new(source: &str) -> Result<Self, PatternError> {
+        let trimmed = source.trim();
+        if trimmed.is_empty() {
+            return Err(PatternError::Empty);
+        }
+        if trimmed.len() > MAX_PATTERN_LEN_BYTES {
+            return Err(PatternError::TooLong { len: trimmed.len() });
+        }
+        for (offset, _) in trimmed.match_indices('{') {
+            let placeholder = trimmed.get(offset..offset + TFTP_PLACEHOLDER.len());
+            if !placeholder.is_some_and(|p| p.eq_ignore_ascii_case(TFTP_PLACEHOLDER)) {
+                return Err(PatternError::UnknownPlaceholder { offset });
+            }
+        }
+        Ok(Self {
+            source: trimmed.to_owned(),
+        })
+    }
+}
+
+/// Why a `copy` pattern is invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    /// Nothing but whitespace.
+    #[error("empty pattern")]
+    Empty,
+    /// Longer than [`MAX_PATTERN_LEN_BYTES`].
+    #[error("pattern longer than {MAX_PATTERN_LEN_BYTES} bytes ({len})")]
+    TooLong {
+        /// Actual length.
+        len: usize,
+    },
+    /// A `{` that does not start `{tftp}`.
+    #[error("unknown placeholder at byte {offset} (only {{tftp}} is defined)")]
+    UnknownPlaceholder {
+        /// Byte offset of the `{`.
+        offset: usize,
+    },
+}
+
+/// The longest `copy` pattern accepted.
+pub const MAX_PATTERN_LEN_BYTES: usize = 1024;
+
+/// The placeholder for any host of `tftp_servers`.
+pub const TFTP_PLACEHOLDER: &str = "{tftp}";
+
 /// Modes of the built-in content checks that apply even to an allowed director.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ContentChecks {
@@ -220,3 +302,124 @@ pub enum AccessVerdict {
     /// Drop the message (and reset the connection).
     Deny,
 }
+
+impl SmartInstallPolicy {
+    /// Compiles the policy into lookup tables and matchers for [`CompiledAccess::decide`].
+    pub fn compile(&self) -> CompiledAccess {
+        CompiledAccess {
+            index: RuleIndex::build(self),
+            patterns: self
+                .copy_patterns
+                .iter()
+                .map(|p| CopyMatcher::compile(&p.source))
+                .collect(),
+            policy: self.clone(),
+        }
+    }
+}
+
+/// A Smart Install policy compiled for fast decisions.
+#[derive(Clone, Debug)]
+pub struct CompiledAccess {
+    policy: SmartInstallPolicy,
+    index: RuleIndex,
+    patterns: Vec<CopyMatcher>,
+}
+
+/// Which rule class matched, and the first rule of that class in file order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RuleMatch {
+    /// An enforced deny rule.
+    EnforcedDeny(usize),
+    /// An audited deny rule (and no enforced one).
+    AuditDeny(usize),
+    /// An allow rule (and no deny rule).
+    Allow(usize),
+    /// No rule: `default-deny`.
+    Nothing,
+}
+
+impl CompiledAccess {
+    /// Decides whether the message `ev` may pass (see the module docs for the order).
+    pub fn decide(&self, ev: &SmartInstallEvent<'_>) -> Decision<AccessVerdict> {
+        self.finish(ev, self.index.lookup(ev))
+    }
+
+    /// The policy this was compiled from.
+    pub fn policy(&self) -> &SmartInstallPolicy {
+        &self.policy
+    }
+
+    /// Turns the rule match into a decision, applying the content checks to every message the
+    /// edge would forward.
+    fn finish(&self, ev: &SmartInstallEvent<'_>, matched: RuleMatch) -> Decision<AccessVerdict> {
+        let forwarded = match matched {
+            RuleMatch::EnforcedDeny(i) => return self.rule_deny(i, ev),
+            RuleMatch::Nothing if self.policy.default_mode == Mode::Enforce => {
+                return self.default_deny(ev);
+            }
+            RuleMatch::Nothing => Forwarded::AuditDefault,
+            RuleMatch::AuditDeny(i) => Forwarded::AuditDeny(i),
+            RuleMatch::Allow(i) => Forwarded::Allow(i),
+        };
+        match (forwarded, content::check(&self.policy, &self.patterns, ev)) {
+            (_, Some(f)) if f.mode == Mode::Enforce => f.into_decision(),
+            (Forwarded::AuditDeny(i), _) => self.rule_deny(i, ev),
+            (Forwarded::AuditDefault, _) => self.default_deny(ev),
+            (Forwarded::Allow(_), Some(f)) => f.into_decision(),
+            (Forwarded::Allow(i), None) => {
+                let (name, mode) = self.rule_name_mode(i);
+                let reason = format!("rule {name} allows {} from {} to {}", ev.kind, ev.src, ev.dst);
+                Decision::new(AccessVerdict::Allow, rule(name), mode, reason)
+            }
+        }
+    }
+
+    fn rule_deny(&self, i: usize, ev: &SmartInstallEvent<'_>) -> Decision<AccessVerdict> {
+        let (name, mode) = self.rule_name_mode(i);
+        let reason = format!("rule {name} denies {} from {} to {}", ev.kind, ev.src, ev.dst);
+        Decision::new(AccessVerdict::Deny, rule(name), mode, reason)
+    }
+
+    fn default_deny(&self, ev: &SmartInstallEvent<'_>) -> Decision<AccessVerdict> {
+        let from_director = !matches!(ev.kind, MessageKind::ClientReply | MessageKind::Unknown);
+        let reason = if from_director && !self.policy.directors.contains(ev.src) {
+            format!("{} is not a director; rule default-deny", ev.src)
+        } else {
+            format!(
+                "no rule allows {} from {} to {}; rule default-deny",
+                ev.kind, ev.src, ev.dst
+            )
+        };
+        Decision::new(
+            AccessVerdict::Deny,
+            rule("default-deny"),
+            self.policy.default_mode,
+            reason,
+        )
+    }
+
+    fn rule_name_mode(&self, i: usize) -> (&str, Mode) {
+        self.policy
+            .rules
+            .get(i)
+            .map_or(("default-deny", self.policy.default_mode), |r| {
+                (r.name.as_str(), r.mode)
+            })
+    }
+}
+
+/// A rule verdict under which the edge would forward the message.
+#[derive(Clone, Copy)]
+enum Forwarded {
+    AuditDeny(usize),
+    AuditDefault,
+    Allow(usize),
+}
+
+fn rule(name: &str) -> RuleRef {
+    RuleRef::new(Area::SmartInstall, name)
+}
+
+#[cfg(test)]
+mod tests;

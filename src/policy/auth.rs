@@ -4,11 +4,24 @@
 //!
 //! Inputs: operator policy, and facts established by the edge's certificate verifier (chain status,
 //! PID and SN from the subject serialNumber) plus the UDI the device claims in its messages, which
-//! is untrusted until compared here.
+//! is untrusted until compared here. Implements the device-authentication row of
+//! `../shared/design/ARCHITECTURE.md` §6.
+//!
+//! Decision order ([`DeviceAuthPolicy::decide`]), first failing check decides:
+//! no certificate (`certificate-required`, or [`AuthVerdict::Unauthenticated`] when certificates are
+//! optional) → chain failure (`chain-verification`) → anchor set not trusted (`trust-anchors`) →
+//! SHA-1 legacy chain without the knob or outside the pinned roots
+//! (`danger-accept-sha1-legacy-sudi`) → expired IDevID without the knob
+//! (`danger-ignore-idevid-not-after`) → deny lists (`deny-serials`, `deny-pids`; deny overrides
+//! allow) → allow lists (`allow-serials`, `allow-pids`) → claimed UDI differs from the certificate
+//! (`udi-mismatch`) → [`AuthVerdict::Authenticated`] (`authenticated`). All rules share the policy's
+//! mode.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use crate::policy::Mode;
+use crate::identity::{CertIdentity, DeviceIdentity, Udi};
+use crate::policy::{Area, Decision, Mode, RuleRef};
 
 /// A named set of trust anchors (PEM files or directories of PEM files).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +37,19 @@ pub struct TrustAnchorSet {
 pub struct IdPattern {
     /// The pattern as written (upper-cased: PIDs and serials are case-insensitive).
     pub source: String,
+}
+
+impl IdPattern {
+    /// Whether `value` (a serial number or PID) matches: equal ignoring ASCII case, or, for a
+    /// pattern ending in `*`, starting with the part before the `*`.
+    pub fn matches(&self, value: &str) -> bool {
+        match self.source.strip_suffix('*') {
+            Some(prefix) => value
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix)),
+            None => value.eq_ignore_ascii_case(&self.source),
+        }
+    }
 }
 
 /// The validated device-authentication policy.
@@ -69,5 +95,550 @@ impl Default for DeviceAuthPolicy {
             danger_accept_sha1_legacy_sudi: Vec::new(),
             danger_ignore_idevid_not_after: false,
         }
+    }
+}
+
+impl DeviceAuthPolicy {
+    /// Decides whether the device behind `ev` is authenticated.
+    pub fn decide(&self, ev: &AuthEvidence<'_>) -> Decision<AuthVerdict> {
+        let chain = match &ev.certificate {
+            CertStatus::NotPresented if self.require_certificate => {
+                return self.reject(
+                    "certificate-required",
+                    RejectReason::CertificateRequired,
+                    "no client certificate presented; device_auth.require_certificate is on",
+                );
+            }
+            CertStatus::NotPresented => {
+                return Decision::new(
+                    AuthVerdict::Unauthenticated,
+                    rule("certificate-optional"),
+                    self.mode,
+                    "no client certificate; allowed unauthenticated because \
+                     device_auth.require_certificate is off",
+                );
+            }
+            CertStatus::Failed(failure) => {
+                return self.reject(
+                    "chain-verification",
+                    RejectReason::ChainFailed { failure: *failure },
+                    format!("certificate chain rejected: {failure}"),
+                );
+            }
+            CertStatus::Verified(chain) => chain,
+        };
+        if let Some(denial) = self.check_chain(chain) {
+            return denial;
+        }
+        if let Some(denial) = self.check_lists(&chain.identity) {
+            return denial;
+        }
+        if let Some(denial) = self.check_claim(&chain.identity, ev.claimed_udi) {
+            return denial;
+        }
+        Decision::new(
+            AuthVerdict::Authenticated(DeviceIdentity::authenticated(&chain.identity)),
+            rule("authenticated"),
+            self.mode,
+            format!(
+                "{} verified against trust-anchor set {}",
+                chain.identity, chain.anchor_set
+            ),
+        )
+    }
+
+    /// The enabled `danger_*` knobs, by policy-file name, for the startup log and SECURITY.md.
+    pub fn dangers(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.danger_accept_sha1_legacy_sudi.is_empty() {
+            out.push("danger_accept_sha1_legacy_sudi");
+        }
+        if self.danger_ignore_idevid_not_after {
+            out.push("danger_ignore_idevid_not_after");
+        }
+        out
+    }
+
+    fn check_chain(&self, chain: &VerifiedChain) -> Option<Decision<AuthVerdict>> {
+        if !self.trust_anchors.iter().any(|a| *a == chain.anchor_set) {
+            return Some(self.reject(
+                "trust-anchors",
+                RejectReason::UntrustedAnchorSet {
+                    anchor_set: chain.anchor_set.clone(),
+                },
+                format!(
+                    "chain ends in anchor set {:?}, not in device_auth.trust_anchors",
+                    chain.anchor_set
+                ),
+            ));
+        }
+        if chain.used_sha1_legacy {
+            let reason = if self.danger_accept_sha1_legacy_sudi.is_empty() {
+                Some(RejectReason::Sha1LegacyNotAccepted)
+            } else if !self.danger_accept_sha1_legacy_sudi.contains(&chain.root_sha256) {
+                Some(RejectReason::Sha1LegacyRootNotPinned {
+                    root_sha256: hex::encode(chain.root_sha256),
+                })
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                let text = reason.to_string();
+                return Some(self.reject("danger-accept-sha1-legacy-sudi", reason, text));
+            }
+        }
+        if chain.expired_idevid && !self.danger_ignore_idevid_not_after {
+            return Some(self.reject(
+                "danger-ignore-idevid-not-after",
+                RejectReason::IdevidExpired,
+                "IDevID certificate past its notAfter; danger_ignore_idevid_not_after is off",
+            ));
+        }
+        None
+    }
+
+    fn check_lists(&self, id: &CertIdentity) -> Option<Decision<AuthVerdict>> {
+        let checks = [
+            (&self.deny_serials, true, &id.sn, "deny-serials"),
+            (&self.deny_pids, true, &id.pid, "deny-pids"),
+            (&self.allow_serials, false, &id.sn, "allow-serials"),
+            (&self.allow_pids, false, &id.pid, "allow-pids"),
+        ];
+        for (list, deny, value, name) in checks {
+            let hit = list.iter().find(|p| p.matches(value));
+            let reason = match (deny, hit) {
+                (true, Some(p)) => RejectReason::Listed {
+                    list: name,
+                    value: value.clone(),
+                    pattern: p.source.clone(),
+                },
+                (false, None) if !list.is_empty() => RejectReason::NotListed {
+                    list: name,
+                    value: value.clone(),
+                },
+                _ => continue,
+            };
+            let text = format!("{id}: {reason}");
+            return Some(self.reject(name, reason, text));
+        }
+        None
+    }
+
+    fn check_claim(&self, id: &CertIdentity, claimed: Option<&Udi>) -> Option<Decision<AuthVerdict>> {
+        let claimed = claimed?;
+        if !self.udi_must_match_certificate || id.matches(claimed) {
+            return None;
+        }
+        let reason = RejectReason::UdiMismatch {
+            claimed: claimed.to_string(),
+            certificate: id.to_string(),
+        };
+        let text = reason.to_string();
+        Some(self.reject("udi-mismatch", reason, text))
+    }
+
+    fn reject(
+        &self,
+        name: &str,
+        reason: RejectReason,
+        text: impl Into<String>,
+    ) -> Decision<AuthVerdict> {
+        Decision::new(AuthVerdict::Reject(reason), rule(name), self.mode, text)
+    }
+}
+
+/// What the edge established about a device, for [`DeviceAuthPolicy::decide`].
+#[derive(Clone, Debug)]
+pub struct AuthEvidence<'a> {
+    /// The client certificate, as the verifier judged it.
+    pub certificate: CertStatus,
+    /// The UDI the device claims in its messages (untrusted), if any.
+    pub claimed_udi: Option<&'a Udi>,
+}
+
+/// What the edge's certificate verifier found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertStatus {
+    /// No client certificate was presented.
+    NotPresented,
+    /// A certificate was presented and its chain failed verification.
+    Failed(ChainFailure),
+    /// The chain verified up to a trust anchor.
+    Verified(VerifiedChain),
+}
+
+/// A certificate chain that verified, and the facts the policy needs about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChain {
+    /// PID and SN from the leaf's subject serialNumber.
+    pub identity: CertIdentity,
+    /// Name of the trust-anchor set the chain ends in.
+    pub anchor_set: String,
+    /// The chain needed a SHA-1 signature (legacy ACT2 SUDI CA) to verify.
+    pub used_sha1_legacy: bool,
+    /// The leaf is an IDevID past its notAfter (accepted by the verifier only for the policy to
+    /// decide).
+    pub expired_idevid: bool,
+    /// SHA-256 of the root certificate's DER.
+    pub root_sha256: [u8; 32],
+}
+
+/// Why a presented certificate chain failed verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainFailure {
+    /// The certificate or chain could not be parsed.
+    #[error("malformed certificate")]
+    Malformed,
+    /// No path to any configured trust anchor.
+    #[error("issuer not trusted")]
+    UnknownIssuer,
+    /// A signature in the chain does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// A signature algorithm the verifier does not support.
+    #[error("unsupported signature algorithm")]
+    UnsupportedSignatureAlgorithm,
+    /// A certificate is past its notAfter (and is not an IDevID leaf).
+    #[error("certificate expired")]
+    Expired,
+    /// A certificate is before its notBefore.
+    #[error("certificate not yet valid")]
+    NotYetValid,
+    /// A certificate is revoked.
+    #[error("certificate revoked")]
+    Revoked,
+    /// Revocation status could not be established (fails closed).
+    #[error("revocation status unknown")]
+    RevocationStatusUnknown,
+    /// Key usage or extended key usage does not allow client authentication.
+    #[error("certificate not valid for client authentication")]
+    InvalidPurpose,
+    /// The leaf has no parseable `PID:… SN:…` subject serialNumber.
+    #[error("no SUDI identity (PID and SN) in the subject serialNumber")]
+    MissingIdentity,
+}
+
+/// The authentication verdict.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthVerdict {
+    /// The device proved this identity.
+    Authenticated(DeviceIdentity),
+    /// The device is refused.
+    Reject(RejectReason),
+    /// No certificate, allowed only because the policy does not require one. Carries no
+    /// identity: nothing that needs a [`DeviceIdentity`] can run for this device.
+    Unauthenticated,
+}
+
+/// Why a device was refused.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectReason {
+    /// A certificate is required and none was presented.
+    #[error("client certificate required")]
+    CertificateRequired,
+    /// The chain failed verification.
+    #[error("certificate chain rejected: {failure}")]
+    ChainFailed {
+        /// What failed.
+        failure: ChainFailure,
+    },
+    /// The chain ends in an anchor set the policy does not trust.
+    #[error("anchor set {anchor_set:?} is not trusted")]
+    UntrustedAnchorSet {
+        /// The set the chain ends in.
+        anchor_set: String,
+    },
+    /// The chain needs SHA-1 and `danger_accept_sha1_legacy_sudi` is empty.
+    #[error("chain needs a SHA-1 legacy SUDI CA; danger_accept_sha1_legacy_sudi is off")]
+    Sha1LegacyNotAccepted,
+    /// The chain needs SHA-1 and ends in a root not pinned by `danger_accept_sha1_legacy_sudi`.
+    #[error("SHA-1 legacy chain ends in root {root_sha256}, not pinned in danger_accept_sha1_legacy_sudi")]
+    Sha1LegacyRootNotPinned {
+        /// SHA-256 of the root, hex.
+        root_sha256: String,
+    },
+    /// The IDevID is expired and `danger_ignore_idevid_not_after` is off.
+    #[error("IDevID certificate expired")]
+    IdevidExpired,
+    /// The serial or PID is on a deny list.
+    #[error("{value} matches {pattern} in {list}")]
+    Listed {
+        /// Which list (`deny-serials` or `deny-pids`).
+        list: &'static str,
+        /// The serial or PID.
+        value: String,
+        /// The matching pattern.
+        pattern: String,
+    },
+    /// An allow list is set and the serial or PID is not on it.
+    #[error("{value} not in {list}")]
+    NotListed {
+        /// Which list (`allow-serials` or `allow-pids`).
+        list: &'static str,
+        /// The serial or PID.
+        value: String,
+    },
+    /// The UDI the device claims is not the one in its certificate.
+    #[error("claimed UDI {claimed} does not match certificate {certificate}")]
+    UdiMismatch {
+        /// The claimed UDI.
+        claimed: String,
+        /// The certificate identity.
+        certificate: String,
+    },
+}
+
+impl fmt::Display for AuthVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Authenticated(id) => write!(f, "authenticated {id}"),
+            Self::Reject(reason) => write!(f, "reject: {reason}"),
+            Self::Unauthenticated => f.write_str("unauthenticated"),
+        }
+    }
+}
+
+fn rule(name: &str) -> RuleRef {
+    RuleRef::new(Area::DeviceAuth, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: [u8; 32] = [7; 32];
+
+    fn pattern(s: &str) -> IdPattern {
+        IdPattern {
+            source: s.to_ascii_uppercase(),
+        }
+    }
+
+    fn policy() -> DeviceAuthPolicy {
+        DeviceAuthPolicy {
+            trust_anchors: vec!["cisco-sudi".into()],
+            ..DeviceAuthPolicy::default()
+        }
+    }
+
+    fn chain(pid: &str, sn: &str) -> VerifiedChain {
+        VerifiedChain {
+            identity: CertIdentity {
+                pid: pid.into(),
+                sn: sn.into(),
+            },
+            anchor_set: "cisco-sudi".into(),
+            used_sha1_legacy: false,
+            expired_idevid: false,
+            root_sha256: ROOT,
+        }
+    }
+
+    fn decide(p: &DeviceAuthPolicy, c: VerifiedChain, udi: Option<&Udi>) -> Decision<AuthVerdict> {
+        p.decide(&AuthEvidence {
+            certificate: CertStatus::Verified(c),
+            claimed_udi: udi,
+        })
+    }
+
+    fn rejected(d: &Decision<AuthVerdict>, rule: &str) -> bool {
+        matches!(d.verdict, AuthVerdict::Reject(_)) && d.rule.name == rule
+    }
+
+    #[test]
+    fn authenticates_verified_matching_device() {
+        let udi = Udi::parse("PID:C9300-24T,VID:V02,SN:FOC1234X0AB").unwrap();
+        let d = decide(&policy(), chain("C9300-24T", "FOC1234X0AB"), Some(&udi));
+        let AuthVerdict::Authenticated(id) = &d.verdict else {
+            panic!("{d:?}")
+        };
+        assert_eq!((id.pid(), id.sn()), ("C9300-24T", "FOC1234X0AB"));
+        assert_eq!(d.rule.to_string(), "device_auth/authenticated");
+    }
+
+    #[test]
+    fn rejects_missing_certificate_when_required() {
+        let d = policy().decide(&AuthEvidence {
+            certificate: CertStatus::NotPresented,
+            claimed_udi: None,
+        });
+        assert!(rejected(&d, "certificate-required"));
+        assert_eq!(d.verdict, AuthVerdict::Reject(RejectReason::CertificateRequired));
+    }
+
+    #[test]
+    fn leaves_device_unauthenticated_when_certificate_optional() {
+        let p = DeviceAuthPolicy {
+            require_certificate: false,
+            ..policy()
+        };
+        let udi = Udi::parse("PID:X,SN:Y").unwrap();
+        let d = p.decide(&AuthEvidence {
+            certificate: CertStatus::NotPresented,
+            claimed_udi: Some(&udi),
+        });
+        assert_eq!(d.verdict, AuthVerdict::Unauthenticated);
+        assert_eq!(d.rule.name, "certificate-optional");
+    }
+
+    #[test]
+    fn rejects_failed_chain() {
+        let d = policy().decide(&AuthEvidence {
+            certificate: CertStatus::Failed(ChainFailure::UnknownIssuer),
+            claimed_udi: None,
+        });
+        assert!(rejected(&d, "chain-verification"));
+        assert!(d.reason.contains("issuer not trusted"));
+    }
+
+    #[test]
+    fn rejects_untrusted_anchor_set() {
+        let mut c = chain("C9300-24T", "FOC1");
+        c.anchor_set = "lab".into();
+        let d = decide(&policy(), c, None);
+        assert!(rejected(&d, "trust-anchors"));
+    }
+
+    #[test]
+    fn rejects_sha1_legacy_without_knob() {
+        let mut c = chain("WS-C2960X-24", "FOC1");
+        c.used_sha1_legacy = true;
+        let d = decide(&policy(), c, None);
+        assert!(rejected(&d, "danger-accept-sha1-legacy-sudi"));
+        assert_eq!(d.verdict, AuthVerdict::Reject(RejectReason::Sha1LegacyNotAccepted));
+    }
+
+    #[test]
+    fn accepts_sha1_legacy_only_under_pinned_root() {
+        let p = DeviceAuthPolicy {
+            danger_accept_sha1_legacy_sudi: vec![ROOT],
+            ..policy()
+        };
+        let mut c = chain("WS-C2960X-24", "FOC1");
+        c.used_sha1_legacy = true;
+        let ok = decide(&p, c.clone(), None);
+        assert!(matches!(ok.verdict, AuthVerdict::Authenticated(_)));
+        c.root_sha256 = [8; 32];
+        let d = decide(&p, c, None);
+        assert!(rejected(&d, "danger-accept-sha1-legacy-sudi"));
+        assert!(d.reason.contains(&"08".repeat(32)), "{}", d.reason);
+    }
+
+    #[test]
+    fn rejects_expired_idevid_without_knob() {
+        let mut c = chain("C9300-24T", "FOC1");
+        c.expired_idevid = true;
+        let d = decide(&policy(), c.clone(), None);
+        assert!(rejected(&d, "danger-ignore-idevid-not-after"));
+        let p = DeviceAuthPolicy {
+            danger_ignore_idevid_not_after: true,
+            ..policy()
+        };
+        assert!(matches!(decide(&p, c, None).verdict, AuthVerdict::Authenticated(_)));
+    }
+
+    #[test]
+    fn rejects_denied_serial_even_if_allowed() {
+        let p = DeviceAuthPolicy {
+            allow_serials: vec![pattern("FOC*")],
+            deny_serials: vec![pattern("foc666*")],
+            ..policy()
+        };
+        let d = decide(&p, chain("C9300-24T", "FOC6660001"), None);
+        assert!(rejected(&d, "deny-serials"));
+        assert!(d.reason.contains("FOC666*"), "{}", d.reason);
+    }
+
+    #[test]
+    fn rejects_denied_pid() {
+        let p = DeviceAuthPolicy {
+            deny_pids: vec![pattern("WS-C2960*")],
+            ..policy()
+        };
+        assert!(rejected(&decide(&p, chain("WS-C2960X-24", "FOC1"), None), "deny-pids"));
+    }
+
+    #[test]
+    fn rejects_serial_outside_allow_list() {
+        let p = DeviceAuthPolicy {
+            allow_serials: vec![pattern("FOC1234X0AB")],
+            ..policy()
+        };
+        assert!(rejected(&decide(&p, chain("C9300-24T", "FOC9"), None), "allow-serials"));
+        let ok = decide(&p, chain("C9300-24T", "foc1234x0ab"), None);
+        assert!(matches!(ok.verdict, AuthVerdict::Authenticated(_)));
+    }
+
+    #[test]
+    fn rejects_pid_outside_allow_list() {
+        let p = DeviceAuthPolicy {
+            allow_pids: vec![pattern("C9300-*")],
+            ..policy()
+        };
+        assert!(rejected(&decide(&p, chain("ISR4321/K9", "FOC1"), None), "allow-pids"));
+    }
+
+    #[test]
+    fn rejects_claimed_udi_that_differs_from_certificate() {
+        let udi = Udi::parse("PID:C9300-24T,VID:V02,SN:OTHER").unwrap();
+        let d = decide(&policy(), chain("C9300-24T", "FOC1"), Some(&udi));
+        assert!(rejected(&d, "udi-mismatch"));
+        let lax = DeviceAuthPolicy {
+            udi_must_match_certificate: false,
+            ..policy()
+        };
+        let d = decide(&lax, chain("C9300-24T", "FOC1"), Some(&udi));
+        assert!(matches!(d.verdict, AuthVerdict::Authenticated(_)));
+    }
+
+    #[test]
+    fn audit_mode_is_reported() {
+        let p = DeviceAuthPolicy {
+            mode: Mode::Audit,
+            ..policy()
+        };
+        let mut c = chain("C9300-24T", "FOC1");
+        c.anchor_set = "lab".into();
+        let d = decide(&p, c, None);
+        assert!(d.is_audited());
+    }
+
+    #[test]
+    fn matches_id_patterns() {
+        assert!(pattern("C9300-*").matches("c9300-24t"));
+        assert!(!pattern("C9300-*").matches("C930"));
+        assert!(pattern("*").matches(""));
+        assert!(pattern("FOC1").matches("foc1"));
+        assert!(!pattern("FOC1").matches("FOC12"));
+    }
+
+    #[test]
+    fn lists_enabled_dangers() {
+        assert!(policy().dangers().is_empty());
+        let p = DeviceAuthPolicy {
+            danger_accept_sha1_legacy_sudi: vec![ROOT],
+            danger_ignore_idevid_not_after: true,
+            ..policy()
+        };
+        assert_eq!(
+            p.dangers(),
+            ["danger_accept_sha1_legacy_sudi", "danger_ignore_idevid_not_after"]
+        );
+    }
+
+    #[test]
+    fn serialises_verdicts_as_json() {
+        let d = decide(&policy(), chain("C9300-24T", "FOC1"), None);
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["verdict"]["authenticated"]["pid"], "C9300-24T");
+        assert_eq!(json["rule"]["area"], "device_auth");
+        let reject = serde_json::to_value(AuthVerdict::Reject(RejectReason::ChainFailed {
+            failure: ChainFailure::Expired,
+        }))
+        .unwrap();
+        assert_eq!(reject["reject"]["chain-failed"]["failure"], "expired");
     }
 }
