@@ -1,1 +1,184 @@
-//! app (pending).
+//! `ztpgate serve`: wiring of data directory, lab PKI, store, audit log and listeners, task
+//! supervision and graceful shutdown.
+//!
+//! Inputs: the validated [`GatewayConfig`]. Roles (Smart Install, PnP) attach here as they arrive;
+//! today the gateway serves the admin API.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::audit::{AuditEntry, AuditError, AuditLog};
+use crate::config::GatewayConfig;
+use crate::edge::admin::{self, AdminLimits, AdminStatus};
+use crate::edge::tls::{self, TlsError};
+use crate::pki::{self, PkiError};
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// Why the gateway could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Certificates could not be generated or loaded.
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    /// The TLS configuration was rejected.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The audit log could not be opened or written.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the gateway until Ctrl-C or SIGTERM, then shuts down cleanly.
+pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
+    create_private_dir(&config.data_dir)?;
+    if config.pki.generate_lab {
+        let lab = pki::lab::ensure(&config.pki.dir)?;
+        if lab.generated {
+            println!("ztpgate: generated lab PKI in {}", lab.dir.display());
+        }
+    }
+    let store = SqliteStore::open(&config.store.path)?;
+    tracing::info!(
+        path = %config.store.path.display(),
+        schema = store.schema_version()?,
+        "store opened"
+    );
+    let mut audit = AuditLog::open(&config.audit.path, config.audit.fsync)?;
+    for knob in config.policy.device_auth.dangers() {
+        tracing::warn!(knob, "dangerous policy option enabled");
+        println!("ztpgate: WARNING: policy enables {knob}");
+    }
+
+    let chain = pki::load_certs_pem(&config.pki.server_cert)?;
+    let key = pki::load_key_pem(&config.pki.server_key)?;
+    let admin_roots = pki::load_certs_pem(&config.pki.admin_ca)?;
+    let tls = tls::mutual_tls_server(chain, key, &admin_roots)?;
+
+    let started = crate::clock::now_utc();
+    let status = Arc::new(AdminStatus {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        policy: config.policy.name.clone(),
+        started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    });
+    let limits = AdminLimits {
+        max_connections: config.admin.max_connections,
+        request_timeout: config.admin.request_timeout,
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut bound = Vec::new();
+    for addr in &config.admin.listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: *addr,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: *addr,
+            source,
+        })?;
+        bound.push(local.to_string());
+        println!(
+            "ztpgate: admin API listening on https://{local} (admin client certificate required)"
+        );
+        tasks.spawn(admin::serve(
+            listener,
+            Arc::clone(&tls),
+            Arc::clone(&status),
+            limits,
+            stop_rx.clone(),
+        ));
+    }
+    audit.append(
+        AuditEntry::operator(
+            "ztpgate",
+            "serve-start",
+            serde_json::json!({
+                "policy": config.policy.name,
+                "admin_listen": bound,
+                "dangers": config.policy.device_auth.dangers(),
+            }),
+        ),
+        crate::clock::now_utc(),
+    )?;
+    println!(
+        "ztpgate: serving (policy {:?}); press Ctrl-C to stop",
+        config.policy.name
+    );
+
+    shutdown_signal().await;
+    println!("ztpgate: shutting down");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    audit.append(
+        AuditEntry::operator("ztpgate", "serve-stop", serde_json::json!({})),
+        crate::clock::now_utc(),
+    )?;
+    audit.flush()?;
+    println!("ztpgate: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cannot watch SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            () = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<(), ServeError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let err = |source| ServeError::DataDir {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(err)
+}

@@ -56,7 +56,10 @@ fn pure_modules_use_no_io_and_no_clock() {
     for file in &files {
         let text = fs::read_to_string(file).unwrap();
         for v in scan(&text) {
-            violations.push(format!("{}:{v}", file.strip_prefix(root).unwrap().display()));
+            violations.push(format!(
+                "{}:{v}",
+                file.strip_prefix(root).unwrap().display()
+            ));
         }
     }
     assert!(
