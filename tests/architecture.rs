@@ -2,6 +2,8 @@
 //! `src/policy`) never uses sockets, files, tokio, the process environment or the clock, and never
 //! reaches into the I/O edge. Time and bytes come in as arguments (STYLE.md §2, §2.9).
 
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

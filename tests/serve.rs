@@ -2,6 +2,8 @@
 //! `/health` over mutual TLS only to the admin certificate — checked with the real `curl` — and
 //! shuts down cleanly on Ctrl-C (SIGINT), leaving an intact audit chain.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -302,7 +302,7 @@ mod tests {
     proptest! {
         #[test]
         fn contains_agrees_with_range(a in any::<u32>(), b in any::<u32>(), p in 0u8..=32) {
-            let base = std::net::Ipv4Addr::from(a & if p == 0 { 0 } else { u32::MAX << (32 - u32::from(p)) });
+            let base = Ipv4Addr::from(a & if p == 0 { 0 } else { u32::MAX << (32 - u32::from(p)) });
             let net = IpNet::new(IpAddr::V4(base), p).unwrap();
             let ip = IpAddr::V4(Ipv4Addr::from(b));
             let (lo, hi) = net.range();
