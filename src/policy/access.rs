@@ -369,7 +369,10 @@ impl CompiledAccess {
             (Forwarded::Allow(_), Some(f)) => f.into_decision(),
             (Forwarded::Allow(i), None) => {
                 let (name, mode) = self.rule_name_mode(i);
-                let reason = format!("rule {name} allows {} from {} to {}", ev.kind, ev.src, ev.dst);
+                let reason = format!(
+                    "rule {name} allows {} from {} to {}",
+                    ev.kind, ev.src, ev.dst
+                );
                 Decision::new(AccessVerdict::Allow, rule(name), mode, reason)
             }
         }
@@ -377,7 +380,10 @@ impl CompiledAccess {
 
     fn rule_deny(&self, i: usize, ev: &SmartInstallEvent<'_>) -> Decision<AccessVerdict> {
         let (name, mode) = self.rule_name_mode(i);
-        let reason = format!("rule {name} denies {} from {} to {}", ev.kind, ev.src, ev.dst);
+        let reason = format!(
+            "rule {name} denies {} from {} to {}",
+            ev.kind, ev.src, ev.dst
+        );
         Decision::new(AccessVerdict::Deny, rule(name), mode, reason)
     }
 

@@ -175,7 +175,10 @@ impl DeviceAuthPolicy {
         if chain.used_sha1_legacy {
             let reason = if self.danger_accept_sha1_legacy_sudi.is_empty() {
                 Some(RejectReason::Sha1LegacyNotAccepted)
-            } else if !self.danger_accept_sha1_legacy_sudi.contains(&chain.root_sha256) {
+            } else if !self
+                .danger_accept_sha1_legacy_sudi
+                .contains(&chain.root_sha256)
+            {
                 Some(RejectReason::Sha1LegacyRootNotPinned {
                     root_sha256: hex::encode(chain.root_sha256),
                 })
@@ -224,7 +227,11 @@ impl DeviceAuthPolicy {
         None
     }
 
-    fn check_claim(&self, id: &CertIdentity, claimed: Option<&Udi>) -> Option<Decision<AuthVerdict>> {
+    fn check_claim(
+        &self,
+        id: &CertIdentity,
+        claimed: Option<&Udi>,
+    ) -> Option<Decision<AuthVerdict>> {
         let claimed = claimed?;
         if !self.udi_must_match_certificate || id.matches(claimed) {
             return None;
@@ -355,7 +362,9 @@ pub enum RejectReason {
     #[error("chain needs a SHA-1 legacy SUDI CA; danger_accept_sha1_legacy_sudi is off")]
     Sha1LegacyNotAccepted,
     /// The chain needs SHA-1 and ends in a root not pinned by `danger_accept_sha1_legacy_sudi`.
-    #[error("SHA-1 legacy chain ends in root {root_sha256}, not pinned in danger_accept_sha1_legacy_sudi")]
+    #[error(
+        "SHA-1 legacy chain ends in root {root_sha256}, not pinned in danger_accept_sha1_legacy_sudi"
+    )]
     Sha1LegacyRootNotPinned {
         /// SHA-256 of the root, hex.
         root_sha256: String,
@@ -466,7 +475,10 @@ mod tests {
             claimed_udi: None,
         });
         assert!(rejected(&d, "certificate-required"));
-        assert_eq!(d.verdict, AuthVerdict::Reject(RejectReason::CertificateRequired));
+        assert_eq!(
+            d.verdict,
+            AuthVerdict::Reject(RejectReason::CertificateRequired)
+        );
     }
 
     #[test]
@@ -508,7 +520,10 @@ mod tests {
         c.used_sha1_legacy = true;
         let d = decide(&policy(), c, None);
         assert!(rejected(&d, "danger-accept-sha1-legacy-sudi"));
-        assert_eq!(d.verdict, AuthVerdict::Reject(RejectReason::Sha1LegacyNotAccepted));
+        assert_eq!(
+            d.verdict,
+            AuthVerdict::Reject(RejectReason::Sha1LegacyNotAccepted)
+        );
     }
 
     #[test]
@@ -537,7 +552,10 @@ mod tests {
             danger_ignore_idevid_not_after: true,
             ..policy()
         };
-        assert!(matches!(decide(&p, c, None).verdict, AuthVerdict::Authenticated(_)));
+        assert!(matches!(
+            decide(&p, c, None).verdict,
+            AuthVerdict::Authenticated(_)
+        ));
     }
 
     #[test]
@@ -558,7 +576,10 @@ mod tests {
             deny_pids: vec![pattern("WS-C2960*")],
             ..policy()
         };
-        assert!(rejected(&decide(&p, chain("WS-C2960X-24", "FOC1"), None), "deny-pids"));
+        assert!(rejected(
+            &decide(&p, chain("WS-C2960X-24", "FOC1"), None),
+            "deny-pids"
+        ));
     }
 
     #[test]
@@ -567,7 +588,10 @@ mod tests {
             allow_serials: vec![pattern("FOC1234X0AB")],
             ..policy()
         };
-        assert!(rejected(&decide(&p, chain("C9300-24T", "FOC9"), None), "allow-serials"));
+        assert!(rejected(
+            &decide(&p, chain("C9300-24T", "FOC9"), None),
+            "allow-serials"
+        ));
         let ok = decide(&p, chain("C9300-24T", "foc1234x0ab"), None);
         assert!(matches!(ok.verdict, AuthVerdict::Authenticated(_)));
     }
@@ -578,7 +602,10 @@ mod tests {
             allow_pids: vec![pattern("C9300-*")],
             ..policy()
         };
-        assert!(rejected(&decide(&p, chain("ISR4321/K9", "FOC1"), None), "allow-pids"));
+        assert!(rejected(
+            &decide(&p, chain("ISR4321/K9", "FOC1"), None),
+            "allow-pids"
+        ));
     }
 
     #[test]
@@ -625,7 +652,10 @@ mod tests {
         };
         assert_eq!(
             p.dangers(),
-            ["danger_accept_sha1_legacy_sudi", "danger_ignore_idevid_not_after"]
+            [
+                "danger_accept_sha1_legacy_sudi",
+                "danger_ignore_idevid_not_after"
+            ]
         );
     }
 

@@ -195,10 +195,16 @@ impl ImageDeliveryPolicy {
         ))
     }
 
-    fn scheme_not_allowed(&self, url: &Url<'_>, ev: &DeliveryEvent<'_>) -> Decision<DeliveryVerdict> {
+    fn scheme_not_allowed(
+        &self,
+        url: &Url<'_>,
+        ev: &DeliveryEvent<'_>,
+    ) -> Decision<DeliveryVerdict> {
         let scheme = url.scheme.as_str();
         match &self.rewrite_cleartext_to {
-            Some(base) if url.scheme.is_cleartext() && self.allowed_hosts.contains_host(url.host) => {
+            Some(base)
+                if url.scheme.is_cleartext() && self.allowed_hosts.contains_host(url.host) =>
+            {
                 if let Some(denial) = self.checksum_problem(ev.checksum) {
                     return denial;
                 }
@@ -250,7 +256,10 @@ impl ImageDeliveryPolicy {
                 } else {
                     "checksum-invalid"
                 };
-                Some(self.deny(name, format!("checksum {:?} rejected: {err}", shorten(text))))
+                Some(self.deny(
+                    name,
+                    format!("checksum {:?} rejected: {err}", shorten(text)),
+                ))
             }
         }
     }

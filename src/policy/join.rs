@@ -386,7 +386,9 @@ impl JoinWindowPolicy {
             .map(|m| (m, ManualSource::Runtime))
             .or(self.manual.map(|m| (m, ManualSource::Policy)));
         match manual {
-            Some((ManualWindow::Open, source)) => return WindowStatus::Open(OpenCause::Manual(source)),
+            Some((ManualWindow::Open, source)) => {
+                return WindowStatus::Open(OpenCause::Manual(source));
+            }
             Some((ManualWindow::Closed, source)) => {
                 return WindowStatus::Closed(ClosedCause::Manual(source));
             }
@@ -436,16 +438,28 @@ impl JoinWindowPolicy {
         }
         if ctx.on_hold_list {
             let text = format!("{who} is on the hold list until an operator releases it");
-            return decision(JoinOutcome::new(JoinState::Hold, open, false), "hold-list", text);
+            return decision(
+                JoinOutcome::new(JoinState::Hold, open, false),
+                "hold-list",
+                text,
+            );
         }
         if ctx.purpose == Purpose::PnpOnboarding {
             if device.known {
                 let text = format!("{who} is already known: PnP onboarding is not gated");
-                return decision(JoinOutcome::new(JoinState::Active, open, false), "known-device", text);
+                return decision(
+                    JoinOutcome::new(JoinState::Active, open, false),
+                    "known-device",
+                    text,
+                );
             }
             if !self.gate_pnp {
                 let text = "join_window.gate_pnp is off: PnP onboarding is not gated";
-                return decision(JoinOutcome::new(JoinState::Active, open, false), "pnp-not-gated", text);
+                return decision(
+                    JoinOutcome::new(JoinState::Active, open, false),
+                    "pnp-not-gated",
+                    text,
+                );
             }
         }
         match (open, self.mode) {
@@ -484,7 +498,12 @@ impl JoinWindowPolicy {
 }
 
 fn decision(outcome: JoinOutcome, rule: &str, reason: impl Into<String>) -> Decision<JoinOutcome> {
-    Decision::new(outcome, RuleRef::new(Area::JoinWindow, rule), Mode::Enforce, reason)
+    Decision::new(
+        outcome,
+        RuleRef::new(Area::JoinWindow, rule),
+        Mode::Enforce,
+        reason,
+    )
 }
 
 #[cfg(test)]

@@ -88,7 +88,10 @@ impl Window {
 
     /// The occurrence containing `now`, as `[start, end)`; `end` is `None` for a window open for
     /// ever.
-    pub fn occurrence_at(&self, now: NaiveDateTime) -> Option<(NaiveDateTime, Option<NaiveDateTime>)> {
+    pub fn occurrence_at(
+        &self,
+        now: NaiveDateTime,
+    ) -> Option<(NaiveDateTime, Option<NaiveDateTime>)> {
         let Some(minutes) = self.interval_minutes else {
             return self.open_ended_at(now);
         };
@@ -128,7 +131,10 @@ impl Window {
         if now < self.start || !self.starts_by_end(self.start) {
             return None;
         }
-        let end = self.end.and_then(|d| d.succ_opt()).map(|d| d.and_time(NaiveTime::MIN));
+        let end = self
+            .end
+            .and_then(|d| d.succ_opt())
+            .map(|d| d.and_time(NaiveTime::MIN));
         match end {
             Some(end) if now >= end => None,
             _ => Some((self.start, end)),
@@ -159,7 +165,8 @@ impl Window {
 
     fn last_periodic(&self, bound: NaiveDateTime, period_days: i64) -> Option<NaiveDateTime> {
         let steps = bound.signed_duration_since(self.start).num_days() / period_days;
-        self.start.checked_add_signed(TimeDelta::days(steps * period_days))
+        self.start
+            .checked_add_signed(TimeDelta::days(steps * period_days))
     }
 
     fn next_periodic(&self, now: NaiveDateTime, period_days: i64) -> Option<NaiveDateTime> {
@@ -167,7 +174,8 @@ impl Window {
             return Some(self.start);
         }
         let steps = now.signed_duration_since(self.start).num_days() / period_days + 1;
-        self.start.checked_add_signed(TimeDelta::days(steps * period_days))
+        self.start
+            .checked_add_signed(TimeDelta::days(steps * period_days))
     }
 
     fn last_monthly(&self, bound: NaiveDateTime) -> Option<NaiveDateTime> {
@@ -325,8 +333,7 @@ const MAX_MONTHS_BACK: usize = 4;
 const HOUR_BITS: u32 = (1 << 24) - 1;
 const MINUTE_BITS: u64 = (1 << 60) - 1;
 
-const LAST_INSTANT_OF_DAY: NaiveTime = match NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999)
-{
+const LAST_INSTANT_OF_DAY: NaiveTime = match NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999) {
     Some(t) => t,
     None => NaiveTime::MIN,
 };
@@ -337,7 +344,11 @@ fn truncate_to_minute(t: NaiveDateTime) -> Option<NaiveDateTime> {
 
 /// Bits `0..=n` (n < 64).
 fn bits_up_to(n: u32) -> u64 {
-    if n >= 63 { u64::MAX } else { (1 << (n + 1)) - 1 }
+    if n >= 63 {
+        u64::MAX
+    } else {
+        (1 << (n + 1)) - 1
+    }
 }
 
 /// Bits `0..n` (n < 64).

@@ -203,7 +203,10 @@ fn split_port(hostport: &str) -> Result<(&str, Option<u16>), UrlError> {
         let (host, after) = hostport.split_at(close + 1);
         match after {
             "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':').ok_or(UrlError::BadHost)?)),
+            _ => (
+                host,
+                Some(after.strip_prefix(':').ok_or(UrlError::BadHost)?),
+            ),
         }
     } else {
         match hostport.split_once(':') {
@@ -320,7 +323,10 @@ mod tests {
             parse("tftp://h\\@evil/x"),
             Err(UrlError::BadCharacter { offset: 8 })
         );
-        assert_eq!(parse("tftp://h /x"), Err(UrlError::BadCharacter { offset: 8 }));
+        assert_eq!(
+            parse("tftp://h /x"),
+            Err(UrlError::BadCharacter { offset: 8 })
+        );
         assert_eq!(parse(""), Err(UrlError::Empty));
         let long = format!("tftp://h/{}", "a".repeat(MAX_URL_LEN_BYTES));
         assert!(matches!(parse(&long), Err(UrlError::TooLong { .. })));

@@ -7,12 +7,11 @@
 //! lowest set bit. Inputs: a validated policy (trusted) and event addresses (attacker-influenced,
 //! only compared).
 
+use crate::policy::Mode;
 use crate::policy::access::{
     Action, MessageKind, RuleMatch, Selector, SmartInstallEvent, SmartInstallPolicy,
 };
-use crate::policy::Mode;
 use crate::policy::net::{IpNet, family_bits};
-
 
 /// Bit-set tables over the rules of one policy.
 #[derive(Clone, Debug)]
@@ -72,7 +71,11 @@ impl RuleIndex {
         let mut audit = None;
         let mut allow = None;
         let rows = src.iter().zip(dst).zip(kind);
-        let classes = self.enforced_deny.iter().zip(&self.audit_deny).zip(&self.allow);
+        let classes = self
+            .enforced_deny
+            .iter()
+            .zip(&self.audit_deny)
+            .zip(&self.allow);
         for (w, (((s, d), k), ((e, a), l))) in rows.zip(classes).enumerate() {
             let m = s & d & k;
             if m == 0 {

@@ -5,7 +5,9 @@
 //! ([`MAX_COMMAND_LEN_BYTES`]), allocation-free and linear in the command length per pattern token
 //! (a set of reachable positions, not backtracking), so no input can make it slow.
 
-use crate::policy::access::{AccessVerdict, SmartInstallEvent, SmartInstallPolicy, TFTP_PLACEHOLDER};
+use crate::policy::access::{
+    AccessVerdict, SmartInstallEvent, SmartInstallPolicy, TFTP_PLACEHOLDER,
+};
 use crate::policy::net::HostSet;
 use crate::policy::url::{self, Reference, shorten};
 use crate::policy::{Area, Decision, Mode, RuleRef};
@@ -71,7 +73,10 @@ pub(super) fn check(
             let finding = Finding {
                 rule: "copy-command-allowlist",
                 mode: policy.checks.copy_commands,
-                reason: format!("command {:?} matches no copy_patterns entry", shorten(command)),
+                reason: format!(
+                    "command {:?} matches no copy_patterns entry",
+                    shorten(command)
+                ),
             };
             if let Some(enforced) = record(finding) {
                 return Some(enforced);
@@ -142,7 +147,11 @@ impl CopyMatcher {
                     '?' => Some(Token::Question),
                     _ => {
                         let mut buf = [0; 4];
-                        literal.extend(c.encode_utf8(&mut buf).bytes().map(|b| b.to_ascii_lowercase()));
+                        literal.extend(
+                            c.encode_utf8(&mut buf)
+                                .bytes()
+                                .map(|b| b.to_ascii_lowercase()),
+                        );
                         None
                     }
                 }
@@ -190,7 +199,10 @@ fn step(token: &Token, from: &Positions, command: &str, tftp: &HostSet) -> Posit
         match token {
             Token::Literal(lit) => {
                 let end = i + lit.len();
-                if bytes.get(i..end).is_some_and(|s| s.eq_ignore_ascii_case(lit)) {
+                if bytes
+                    .get(i..end)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(lit))
+                {
                     next.insert(end);
                 }
             }
@@ -226,7 +238,10 @@ fn step(token: &Token, from: &Positions, command: &str, tftp: &HostSet) -> Posit
                 let mut j = i;
                 while j < n && !bytes[j].is_ascii_whitespace() && bytes[j] != b'/' {
                     j += 1;
-                    if command.get(i..j).is_some_and(|host| tftp.contains_host(host)) {
+                    if command
+                        .get(i..j)
+                        .is_some_and(|host| tftp.contains_host(host))
+                    {
                         next.insert(j);
                     }
                 }

@@ -6,12 +6,12 @@
 
 use std::net::IpAddr;
 
+use crate::policy::Decision;
 use crate::policy::Mode;
 use crate::policy::access::{
     AccessVerdict, Action, CompiledAccess, RuleMatch, Selector, SmartInstallEvent,
     SmartInstallPolicy,
 };
-use crate::policy::Decision;
 
 impl CompiledAccess {
     /// The same decision as [`CompiledAccess::decide`], found by scanning every rule.

@@ -81,17 +81,27 @@ fn event<'a>(src: &str, dst: &str, kind: MessageKind) -> SmartInstallEvent<'a> {
 fn decide(p: &SmartInstallPolicy, ev: &SmartInstallEvent<'_>) -> Decision<AccessVerdict> {
     let compiled = p.compile();
     let d = compiled.decide(ev);
-    assert_eq!(d, compiled.decide_linear(ev), "compiled and linear disagree");
+    assert_eq!(
+        d,
+        compiled.decide_linear(ev),
+        "compiled and linear disagree"
+    );
     d
 }
 
 #[test]
 fn default_denies_non_director() {
-    let d = decide(&policy(), &event("10.0.0.9", "10.77.2.7", MessageKind::ConfigPush));
+    let d = decide(
+        &policy(),
+        &event("10.0.0.9", "10.77.2.7", MessageKind::ConfigPush),
+    );
     assert_eq!(d.verdict, AccessVerdict::Deny);
     assert_eq!(d.rule.to_string(), "smart_install/default-deny");
     assert_eq!(d.reason, "10.0.0.9 is not a director; rule default-deny");
-    let reply = decide(&policy(), &event("10.77.2.7", "10.77.1.1", MessageKind::ClientReply));
+    let reply = decide(
+        &policy(),
+        &event("10.77.2.7", "10.77.1.1", MessageKind::ClientReply),
+    );
     assert_eq!(
         reply.reason,
         "no rule allows client-reply from 10.77.2.7 to 10.77.1.1; rule default-deny"
@@ -104,10 +114,19 @@ fn allows_director_probe_over_both_families() {
     let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Probe));
     assert_eq!(d.verdict, AccessVerdict::Allow);
     assert_eq!(d.rule.name, "director");
-    assert_eq!(d.reason, "rule director allows probe from 10.77.1.1 to 10.77.2.7");
-    let mapped = decide(&p, &event("::ffff:10.77.1.1", "10.77.2.7", MessageKind::Probe));
+    assert_eq!(
+        d.reason,
+        "rule director allows probe from 10.77.1.1 to 10.77.2.7"
+    );
+    let mapped = decide(
+        &p,
+        &event("::ffff:10.77.1.1", "10.77.2.7", MessageKind::Probe),
+    );
     assert_eq!(mapped.verdict, AccessVerdict::Allow);
-    let v6 = decide(&p, &event("2001:db8:1::1", "2001:db8:2::42", MessageKind::Probe));
+    let v6 = decide(
+        &p,
+        &event("2001:db8:1::1", "2001:db8:2::42", MessageKind::Probe),
+    );
     assert_eq!(v6.verdict, AccessVerdict::Allow);
     let cross = decide(&p, &event("2001:db8:1::1", "10.77.3.7", MessageKind::Probe));
     assert_eq!(cross.verdict, AccessVerdict::Deny);
@@ -132,15 +151,36 @@ fn deny_overrides_allow_regardless_of_order() {
 #[test]
 fn enforced_deny_beats_audited_deny_and_first_rule_of_class_decides() {
     let mut p = policy();
-    let mut audited = rule("trial", Action::Deny, Selector::Any, Selector::Any, &[MessageKind::Probe]);
+    let mut audited = rule(
+        "trial",
+        Action::Deny,
+        Selector::Any,
+        Selector::Any,
+        &[MessageKind::Probe],
+    );
     audited.mode = Mode::Audit;
     p.rules.push(audited);
     let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Probe));
-    assert_eq!((d.verdict, d.rule.name.as_str(), d.mode), (AccessVerdict::Deny, "trial", Mode::Audit));
+    assert_eq!(
+        (d.verdict, d.rule.name.as_str(), d.mode),
+        (AccessVerdict::Deny, "trial", Mode::Audit)
+    );
     assert!(d.is_audited());
 
-    p.rules.push(rule("hard-1", Action::Deny, Selector::Directors, Selector::Any, &[MessageKind::Probe]));
-    p.rules.push(rule("hard-2", Action::Deny, Selector::Any, Selector::Any, &[MessageKind::Probe]));
+    p.rules.push(rule(
+        "hard-1",
+        Action::Deny,
+        Selector::Directors,
+        Selector::Any,
+        &[MessageKind::Probe],
+    ));
+    p.rules.push(rule(
+        "hard-2",
+        Action::Deny,
+        Selector::Any,
+        Selector::Any,
+        &[MessageKind::Probe],
+    ));
     let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Probe));
     assert_eq!((d.rule.name.as_str(), d.mode), ("hard-1", Mode::Enforce));
 }
@@ -151,9 +191,18 @@ fn unknown_kind_passes_only_when_named() {
     let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Unknown));
     assert_eq!(d.rule.name, "default-deny");
     let mut p = p;
-    p.rules.push(rule("odd", Action::Allow, Selector::Directors, Selector::Any, &[MessageKind::Unknown]));
+    p.rules.push(rule(
+        "odd",
+        Action::Allow,
+        Selector::Directors,
+        Selector::Any,
+        &[MessageKind::Unknown],
+    ));
     let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Unknown));
-    assert_eq!((d.verdict, d.rule.name.as_str()), (AccessVerdict::Allow, "odd"));
+    assert_eq!(
+        (d.verdict, d.rule.name.as_str()),
+        (AccessVerdict::Allow, "odd")
+    );
 }
 
 #[test]
@@ -171,7 +220,10 @@ fn audit_default_mode_forwards_and_records() {
         ..event("10.0.0.9", "10.77.2.7", MessageKind::ConfigPush)
     };
     let d = decide(&p, &ev);
-    assert_eq!((d.rule.name.as_str(), d.mode), ("url-host-allowlist", Mode::Enforce));
+    assert_eq!(
+        (d.rule.name.as_str(), d.mode),
+        ("url-host-allowlist", Mode::Enforce)
+    );
 }
 
 #[test]
@@ -189,7 +241,11 @@ fn denies_url_to_rogue_tftp_host_even_from_director() {
 
 #[test]
 fn accepts_allowed_hosts_and_local_files() {
-    let urls = ["TFTP://TFTP.example.net./c.cfg", "flash:/config.text", "http://10.77.1.5"];
+    let urls = [
+        "TFTP://TFTP.example.net./c.cfg",
+        "flash:/config.text",
+        "http://10.77.1.5",
+    ];
     let ev = SmartInstallEvent {
         urls: &urls,
         ..event("10.77.1.1", "10.77.2.7", MessageKind::ConfigPush)
@@ -206,7 +262,11 @@ fn denies_unparseable_url() {
             ..event("10.77.1.1", "10.77.2.7", MessageKind::ConfigPush)
         };
         let d = decide(&policy(), &ev);
-        assert_eq!((d.verdict, d.rule.name.as_str()), (AccessVerdict::Deny, "url-unparseable"), "{bad}");
+        assert_eq!(
+            (d.verdict, d.rule.name.as_str()),
+            (AccessVerdict::Deny, "url-unparseable"),
+            "{bad}"
+        );
     }
 }
 
@@ -219,7 +279,11 @@ fn denies_copy_command_outside_patterns_even_if_kind_allowed() {
     };
     let d = decide(&policy(), &ev);
     assert_eq!(d.rule.name, "copy-command-allowlist");
-    assert!(d.reason.contains("matches no copy_patterns entry"), "{}", d.reason);
+    assert!(
+        d.reason.contains("matches no copy_patterns entry"),
+        "{}",
+        d.reason
+    );
 
     let good = ["COPY   system:running-config  tftp://10.77.1.5/sw1.cfg "];
     let ev = SmartInstallEvent {
@@ -252,26 +316,41 @@ fn audited_content_check_turns_allow_into_audited_deny() {
         ..event("10.77.1.1", "10.77.2.7", MessageKind::CopyCommands)
     };
     let d = decide(&p, &ev);
-    assert_eq!((d.verdict, d.rule.name.as_str(), d.mode), (AccessVerdict::Deny, "copy-command-allowlist", Mode::Audit));
+    assert_eq!(
+        (d.verdict, d.rule.name.as_str(), d.mode),
+        (AccessVerdict::Deny, "copy-command-allowlist", Mode::Audit)
+    );
     // An enforced URL finding later in the message still wins.
-    let commands = ["copy nvram:startup-config tftp://10.77.1.5/x", "copy a tftp://203.0.113.9/y"];
+    let commands = [
+        "copy nvram:startup-config tftp://10.77.1.5/x",
+        "copy a tftp://203.0.113.9/y",
+    ];
     let ev = SmartInstallEvent {
         commands: &commands,
         ..ev
     };
     let d = decide(&p, &ev);
-    assert_eq!((d.rule.name.as_str(), d.mode), ("url-host-allowlist", Mode::Enforce));
+    assert_eq!(
+        (d.rule.name.as_str(), d.mode),
+        ("url-host-allowlist", Mode::Enforce)
+    );
 }
 
 // === copy patterns ===
 
 fn matches(pattern: &str, command: &str) -> bool {
-    CopyMatcher::compile(pattern).matches(command, &hosts(&["10.77.1.5", "tftp.example.net", "2001:db8::5"]))
+    CopyMatcher::compile(pattern).matches(
+        command,
+        &hosts(&["10.77.1.5", "tftp.example.net", "2001:db8::5"]),
+    )
 }
 
 #[test]
 fn copy_pattern_star_stops_at_whitespace() {
-    assert!(matches("copy * flash:x", "copy system:running-config flash:x"));
+    assert!(matches(
+        "copy * flash:x",
+        "copy system:running-config flash:x"
+    ));
     assert!(!matches("copy * flash:x", "copy a b flash:x"));
     assert!(matches("copy *", "copy a/b/c"));
     assert!(matches("copy a*", "copy a"));
@@ -296,7 +375,10 @@ fn copy_pattern_tftp_placeholder_matches_only_listed_hosts() {
     assert!(!matches(p, "copy x tftp://10.77.1.6/a"));
     assert!(!matches(p, "copy x tftp://10.77.1.5:69/a"));
     assert!(!matches(p, "copy x tftp://evil.net/a"));
-    assert!(matches("copy x tftp://{TFTP}:69/*", "copy x tftp://10.77.1.5:69/a"));
+    assert!(matches(
+        "copy x tftp://{TFTP}:69/*",
+        "copy x tftp://10.77.1.5:69/a"
+    ));
 }
 
 #[test]
@@ -323,7 +405,10 @@ fn validates_copy_patterns() {
         CopyPattern::new(&"a".repeat(MAX_PATTERN_LEN_BYTES + 1)),
         Err(PatternError::TooLong { .. })
     ));
-    assert_eq!(CopyPattern::new(" copy {TFTP} ").unwrap().source, "copy {TFTP}");
+    assert_eq!(
+        CopyPattern::new(" copy {TFTP} ").unwrap().source,
+        "copy {TFTP}"
+    );
 }
 
 // === compiled == linear ===
@@ -340,11 +425,19 @@ fn arb_v6() -> impl Strategy<Value = u128> {
 fn arb_net() -> impl Strategy<Value = IpNet> {
     prop_oneof![
         (arb_v4(), prop_oneof![Just(0u8), Just(8), 16u8..=32]).prop_map(|(a, p)| {
-            let mask = if p == 0 { 0 } else { u32::MAX << (32 - u32::from(p)) };
+            let mask = if p == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(p))
+            };
             IpNet::new(IpAddr::V4(Ipv4Addr::from(a & mask)), p).unwrap()
         }),
         (arb_v6(), prop_oneof![Just(0u8), Just(32), 112u8..=128]).prop_map(|(a, p)| {
-            let mask = if p == 0 { 0 } else { u128::MAX << (128 - u32::from(p)) };
+            let mask = if p == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(p))
+            };
             IpNet::new(IpAddr::V6(Ipv6Addr::from(a & mask)), p).unwrap()
         }),
     ]
@@ -393,26 +486,30 @@ fn arb_policy() -> impl Strategy<Value = SmartInstallPolicy> {
         arb_mode(),
         arb_mode(),
     )
-        .prop_map(|(mut rules, directors, clients, tftp, default_mode, url_hosts, copy_commands)| {
-            for (i, r) in rules.iter_mut().enumerate() {
-                r.name = format!("r{i}");
-            }
-            SmartInstallPolicy {
-                default_mode,
-                directors,
-                client_networks: clients,
-                tftp_servers: HostSet {
-                    nets: tftp,
-                    names: vec!["tftp.example.net".into()],
-                },
-                copy_patterns: vec![CopyPattern::new("copy system:running-config tftp://{tftp}/*").unwrap()],
-                checks: ContentChecks {
-                    url_hosts,
-                    copy_commands,
-                },
-                rules,
-            }
-        })
+        .prop_map(
+            |(mut rules, directors, clients, tftp, default_mode, url_hosts, copy_commands)| {
+                for (i, r) in rules.iter_mut().enumerate() {
+                    r.name = format!("r{i}");
+                }
+                SmartInstallPolicy {
+                    default_mode,
+                    directors,
+                    client_networks: clients,
+                    tftp_servers: HostSet {
+                        nets: tftp,
+                        names: vec!["tftp.example.net".into()],
+                    },
+                    copy_patterns: vec![
+                        CopyPattern::new("copy system:running-config tftp://{tftp}/*").unwrap(),
+                    ],
+                    checks: ContentChecks {
+                        url_hosts,
+                        copy_commands,
+                    },
+                    rules,
+                }
+            },
+        )
 }
 
 fn arb_addr() -> impl Strategy<Value = IpAddr> {
@@ -426,10 +523,14 @@ fn arb_addr() -> impl Strategy<Value = IpAddr> {
 
 /// Any address, or one at or just beside a boundary of a prefix the policy names.
 fn boundary_addr(policy: &SmartInstallPolicy) -> impl Strategy<Value = IpAddr> + use<> {
-    let mut nets: Vec<IpNet> = [&policy.directors, &policy.client_networks, &policy.tftp_servers.nets]
-        .into_iter()
-        .flat_map(|set| set.0.iter().copied())
-        .collect();
+    let mut nets: Vec<IpNet> = [
+        &policy.directors,
+        &policy.client_networks,
+        &policy.tftp_servers.nets,
+    ]
+    .into_iter()
+    .flat_map(|set| set.0.iter().copied())
+    .collect();
     for rule in &policy.rules {
         for selector in rule.from.iter().chain(&rule.to) {
             if let Selector::Nets(set) = selector {

@@ -57,7 +57,10 @@ const CLOSED: &str = "2026-01-12 03:00";
 fn table_1_3_permissions() {
     use Permission::*;
     assert_eq!(JoinState::Active.permissions(), [Allowed, Allowed, Allowed]);
-    assert_eq!(JoinState::Deny.permissions(), [NotAllowed, Allowed, Allowed]);
+    assert_eq!(
+        JoinState::Deny.permissions(),
+        [NotAllowed, Allowed, Allowed]
+    );
     assert_eq!(
         JoinState::Hold.permissions(),
         [WithOperatorApproval, Allowed, NotAllowed]
@@ -76,14 +79,23 @@ fn default_policy_is_always_open_auto_and_gates_pnp() {
     let d = p.decide(&device(), &ctx(), utc(CLOSED));
     assert_eq!(d.verdict.state, JoinState::Active);
     assert_eq!(d.rule.to_string(), "join_window/window-open-auto");
-    assert!(d.reason.contains("no join window configured"), "{}", d.reason);
+    assert!(
+        d.reason.contains("no join window configured"),
+        "{}",
+        d.reason
+    );
 }
 
 #[test]
 fn open_window_in_auto_mode_is_active() {
     let d = policy(JoinMode::Auto).decide(&device(), &ctx(), utc(OPEN));
     assert_eq!(d.verdict, JoinOutcome::new(JoinState::Active, true, false));
-    assert!(d.reason.contains("saturday-night open until 2026-01-10 06:00"), "{}", d.reason);
+    assert!(
+        d.reason
+            .contains("saturday-night open until 2026-01-10 06:00"),
+        "{}",
+        d.reason
+    );
 }
 
 #[test]
@@ -100,7 +112,8 @@ fn closed_window_denies_in_both_modes() {
         assert_eq!(d.verdict, JoinOutcome::new(JoinState::Deny, false, false));
         assert_eq!(d.rule.name, "window-closed");
         assert!(
-            d.reason.contains("next: saturday-night at 2026-01-17 02:00:00"),
+            d.reason
+                .contains("next: saturday-night at 2026-01-17 02:00:00"),
             "{}",
             d.reason
         );
@@ -115,7 +128,11 @@ fn manual_close_beats_open_schedule() {
     };
     let d = policy(JoinMode::Auto).decide(&device(), &c, utc(OPEN));
     assert_eq!(d.verdict.state, JoinState::Deny);
-    assert!(d.reason.contains("closed manually by the operator"), "{}", d.reason);
+    assert!(
+        d.reason.contains("closed manually by the operator"),
+        "{}",
+        d.reason
+    );
 }
 
 #[test]
@@ -126,7 +143,11 @@ fn manual_open_beats_closed_schedule() {
     };
     let d = p.decide(&device(), &ctx(), utc(CLOSED));
     assert_eq!(d.verdict.state, JoinState::Active);
-    assert!(d.reason.contains("opened manually by join_window.manual"), "{}", d.reason);
+    assert!(
+        d.reason.contains("opened manually by join_window.manual"),
+        "{}",
+        d.reason
+    );
 }
 
 #[test]
@@ -207,7 +228,13 @@ fn parses_and_prints_macs() {
         assert_eq!(Mac::parse(text), Ok(MAC), "{text}");
     }
     assert_eq!(MAC.to_string(), "00:1b:54:aa:bb:cc");
-    for bad in ["", "00:1b:54:aa:bb", "00:1b:54:aa:bb:cg", "001b.54aa.bbc", "0:1b:54:aa:bb:cc"] {
+    for bad in [
+        "",
+        "00:1b:54:aa:bb",
+        "00:1b:54:aa:bb:cg",
+        "001b.54aa.bbc",
+        "0:1b:54:aa:bb:cc",
+    ] {
         assert_eq!(Mac::parse(bad), Err(MacError), "{bad}");
     }
 }
@@ -223,21 +250,32 @@ fn serialises_outcome() {
 // === properties over random schedules and instants ===
 
 fn arb_policy() -> impl Strategy<Value = JoinWindowPolicy> {
-    let window = (0i64..60, 0u32..1440, 1u32..3000, 0usize..4).prop_map(|(day, minute, len, rec)| {
-        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
-            + TimeDelta::days(day)
-            + TimeDelta::minutes(i64::from(minute));
-        Window {
-            name: format!("w{day}"),
-            start,
-            interval_minutes: Some(len),
-            end: None,
-            recurrence: [Recurrence::Once, Recurrence::Daily, Recurrence::Weekly, Recurrence::Monthly]
-                [rec]
-                .clone(),
-        }
-    });
-    let manual = proptest::option::of(prop_oneof![Just(ManualWindow::Open), Just(ManualWindow::Closed)]);
+    let window =
+        (0i64..60, 0u32..1440, 1u32..3000, 0usize..4).prop_map(|(day, minute, len, rec)| {
+            let start = NaiveDate::from_ymd_opt(2026, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                + TimeDelta::days(day)
+                + TimeDelta::minutes(i64::from(minute));
+            Window {
+                name: format!("w{day}"),
+                start,
+                interval_minutes: Some(len),
+                end: None,
+                recurrence: [
+                    Recurrence::Once,
+                    Recurrence::Daily,
+                    Recurrence::Weekly,
+                    Recurrence::Monthly,
+                ][rec]
+                    .clone(),
+            }
+        });
+    let manual = proptest::option::of(prop_oneof![
+        Just(ManualWindow::Open),
+        Just(ManualWindow::Closed)
+    ]);
     let mode = prop_oneof![Just(JoinMode::Auto), Just(JoinMode::Manual)];
     (proptest::collection::vec(window, 0..4), manual, mode).prop_map(|(windows, manual, mode)| {
         JoinWindowPolicy {

@@ -59,13 +59,21 @@ fn once_window_is_half_open() {
     );
     assert!(w.is_open_at(at("2026-03-01 03:59")));
     assert!(!w.is_open_at(at("2026-03-01 04:00")));
-    assert_eq!(w.next_open_after(at("2026-02-01 00:00")), Some(at("2026-03-01 02:00")));
+    assert_eq!(
+        w.next_open_after(at("2026-02-01 00:00")),
+        Some(at("2026-03-01 02:00"))
+    );
     assert_eq!(w.next_open_after(at("2026-03-01 02:00")), None);
 }
 
 #[test]
 fn window_without_interval_runs_to_end_of_end_date() {
-    let w = window("2026-03-01 02:00", None, Some("2026-03-05"), Recurrence::Once);
+    let w = window(
+        "2026-03-01 02:00",
+        None,
+        Some("2026-03-05"),
+        Recurrence::Once,
+    );
     assert!(!w.is_open_at(at("2026-03-01 01:00")));
     assert_eq!(
         w.occurrence_at(at("2026-03-05 23:59")),
@@ -88,7 +96,10 @@ fn daily_window_crosses_year_boundary() {
         Some((at("2025-12-31 23:00"), Some(at("2026-01-01 01:00"))))
     );
     assert!(!w.is_open_at(at("2026-01-01 01:00")));
-    assert_eq!(w.next_open_after(at("2026-01-01 01:00")), Some(at("2026-01-01 23:00")));
+    assert_eq!(
+        w.next_open_after(at("2026-01-01 01:00")),
+        Some(at("2026-01-01 23:00"))
+    );
 }
 
 #[test]
@@ -104,7 +115,12 @@ fn daily_window_covers_leap_day() {
 
 #[test]
 fn end_date_is_inclusive_and_last_occurrence_runs_full_interval() {
-    let w = window("2026-01-01 22:00", Some(240), Some("2026-01-10"), Recurrence::Daily);
+    let w = window(
+        "2026-01-01 22:00",
+        Some(240),
+        Some("2026-01-10"),
+        Recurrence::Daily,
+    );
     assert!(w.is_open_at(at("2026-01-10 22:00")));
     assert!(w.is_open_at(at("2026-01-11 01:59")));
     assert!(!w.is_open_at(at("2026-01-11 02:00")));
@@ -119,7 +135,10 @@ fn weekly_window_repeats_on_start_weekday() {
     assert!(w.is_open_at(at("2026-01-10 05:59")));
     assert!(!w.is_open_at(at("2026-01-11 03:00")));
     assert_eq!(at("2026-01-17 02:00").weekday(), Weekday::Sat);
-    assert_eq!(w.next_open_after(at("2026-01-10 06:00")), Some(at("2026-01-17 02:00")));
+    assert_eq!(
+        w.next_open_after(at("2026-01-10 06:00")),
+        Some(at("2026-01-17 02:00"))
+    );
 }
 
 #[test]
@@ -130,14 +149,25 @@ fn monthly_window_skips_months_without_the_day() {
     assert!(!w.is_open_at(at("2026-03-01 10:30")));
     assert!(w.is_open_at(at("2026-03-31 10:30")));
     assert!(!w.is_open_at(at("2026-04-30 10:30")));
-    assert_eq!(w.next_open_after(at("2026-02-01 00:00")), Some(at("2026-03-31 10:00")));
-    assert_eq!(w.next_open_after(at("2026-04-01 00:00")), Some(at("2026-05-31 10:00")));
+    assert_eq!(
+        w.next_open_after(at("2026-02-01 00:00")),
+        Some(at("2026-03-31 10:00"))
+    );
+    assert_eq!(
+        w.next_open_after(at("2026-04-01 00:00")),
+        Some(at("2026-05-31 10:00"))
+    );
 }
 
 #[test]
 fn monthly_window_longer_than_a_month_reaches_back_over_short_months() {
     // Open 45 days from every 31st: Jan 31 + 45 days = Mar 17.
-    let w = window("2026-01-31 00:00", Some(45 * 1440), None, Recurrence::Monthly);
+    let w = window(
+        "2026-01-31 00:00",
+        Some(45 * 1440),
+        None,
+        Recurrence::Monthly,
+    );
     assert_eq!(
         w.occurrence_at(at("2026-03-10 00:00")),
         Some((at("2026-01-31 00:00"), Some(at("2026-03-17 00:00"))))
@@ -161,7 +191,10 @@ fn cron_window_fires_on_weekday_nights() {
     assert!(w.is_open_at(at("2026-01-05 02:59")));
     assert!(!w.is_open_at(at("2026-01-05 03:00")));
     assert!(!w.is_open_at(at("2026-01-04 01:45")));
-    assert_eq!(w.next_open_after(at("2026-01-02 03:00")), Some(at("2026-01-05 01:30")));
+    assert_eq!(
+        w.next_open_after(at("2026-01-02 03:00")),
+        Some(at("2026-01-05 01:30"))
+    );
 }
 
 #[test]
@@ -179,7 +212,12 @@ fn cron_with_both_day_fields_restricted_matches_either() {
 fn cron_window_longer_than_a_day_spans_days() {
     // 0 0 1 * *: midnight on the 1st, open 3 days.
     let c = cron(&[0], &[0], Some(&[1]), None, None);
-    let w = window("2025-01-01 00:00", Some(3 * 1440), None, Recurrence::Cron(c));
+    let w = window(
+        "2025-01-01 00:00",
+        Some(3 * 1440),
+        None,
+        Recurrence::Cron(c),
+    );
     assert!(w.is_open_at(at("2026-03-03 23:59")));
     assert!(!w.is_open_at(at("2026-03-04 00:00")));
 }
@@ -199,7 +237,10 @@ fn cron_firings_before_start_do_not_count() {
     let w = window("2026-01-01 09:30", Some(120), None, Recurrence::Cron(c));
     assert!(!w.is_open_at(at("2026-01-01 10:00")));
     assert!(w.is_open_at(at("2026-01-02 10:00")));
-    assert_eq!(w.next_open_after(at("2025-12-01 00:00")), Some(at("2026-01-02 09:00")));
+    assert_eq!(
+        w.next_open_after(at("2025-12-01 00:00")),
+        Some(at("2026-01-02 09:00"))
+    );
 }
 
 #[test]
@@ -256,7 +297,8 @@ fn brute_open(w: &Window, now: NaiveDateTime) -> bool {
 }
 
 fn arb_cron() -> impl Strategy<Value = CronSchedule> {
-    let field = |hi: u32, p: f64| proptest::collection::vec(proptest::bool::weighted(p), hi as usize);
+    let field =
+        |hi: u32, p: f64| proptest::collection::vec(proptest::bool::weighted(p), hi as usize);
     (
         field(60, 0.05),
         field(24, 0.2),
@@ -281,7 +323,13 @@ fn arb_cron() -> impl Strategy<Value = CronSchedule> {
             let d = d.map(|d| pick(&d, 1));
             let mo = mo.map(|m| pick(&m, 1));
             let w = w.map(|w| pick(&w, 0));
-            cron(&pick(&mi, 0), &pick(&h, 0), d.as_deref(), mo.as_deref(), w.as_deref())
+            cron(
+                &pick(&mi, 0),
+                &pick(&h, 0),
+                d.as_deref(),
+                mo.as_deref(),
+                w.as_deref(),
+            )
         })
 }
 
@@ -294,20 +342,32 @@ fn arb_window() -> impl Strategy<Value = Window> {
         arb_cron().prop_map(Recurrence::Cron),
     ];
     // Starts in 2023..2029 (leap year 2024, 2028), at minute resolution; month ends are likely.
-    let start = (2023i32..2029, 1u32..=12, prop_oneof![1u32..=31, 28u32..=31], 0u32..24, 0u32..60);
-    (start, 1u32..=4320, proptest::option::of(0i64..500), recurrence).prop_filter_map(
-        "valid date",
-        |((y, mo, d, h, mi), interval, end, recurrence)| {
-            let start = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, 0)?;
-            Some(Window {
-                name: "p".into(),
-                start,
-                interval_minutes: Some(interval),
-                end: end.map(|days| start.date() + TimeDelta::days(days)),
-                recurrence,
-            })
-        },
+    let start = (
+        2023i32..2029,
+        1u32..=12,
+        prop_oneof![1u32..=31, 28u32..=31],
+        0u32..24,
+        0u32..60,
+    );
+    (
+        start,
+        1u32..=4320,
+        proptest::option::of(0i64..500),
+        recurrence,
     )
+        .prop_filter_map(
+            "valid date",
+            |((y, mo, d, h, mi), interval, end, recurrence)| {
+                let start = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, 0)?;
+                Some(Window {
+                    name: "p".into(),
+                    start,
+                    interval_minutes: Some(interval),
+                    end: end.map(|days| start.date() + TimeDelta::days(days)),
+                    recurrence,
+                })
+            },
+        )
 }
 
 proptest! {
