@@ -6,6 +6,9 @@
 //! it is a placeholder that rejects every file: the tests that need a loaded policy detect exactly
 //! that placeholder, print a skip reason and return. Once the loader is merged they run for real.
 
+// Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -198,10 +198,11 @@ impl Window {
     fn next_monthly(&self, now: NaiveDateTime, limit: NaiveDateTime) -> Option<NaiveDateTime> {
         let mut month = now.max(self.start).date().with_day(1)?;
         while month.and_time(NaiveTime::MIN) <= limit {
-            if let Some(candidate) = self.monthly_occurrence(month) {
-                if candidate > now && candidate >= self.start {
-                    return Some(candidate);
-                }
+            if let Some(candidate) = self.monthly_occurrence(month)
+                && candidate > now
+                && candidate >= self.start
+            {
+                return Some(candidate);
             }
             month = month.checked_add_months(Months::new(1))?;
         }
@@ -224,12 +225,12 @@ impl Window {
         let mut day = bound.date();
         let mut limit = (bound.hour(), bound.minute());
         while day >= floor.date() {
-            if cron.matches_day(day) {
-                if let Some((h, m)) = cron.latest_time_at_or_before(limit) {
-                    let candidate = day.and_hms_opt(h, m, 0)?;
-                    return (candidate >= self.start && lower.is_none_or(|l| candidate > l))
-                        .then_some(candidate);
-                }
+            if cron.matches_day(day)
+                && let Some((h, m)) = cron.latest_time_at_or_before(limit)
+            {
+                let candidate = day.and_hms_opt(h, m, 0)?;
+                return (candidate >= self.start && lower.is_none_or(|l| candidate > l))
+                    .then_some(candidate);
             }
             day = day.pred_opt()?;
             limit = (23, 59);
@@ -256,10 +257,10 @@ impl Window {
         let mut day = from.date();
         let mut at = (from.hour(), from.minute());
         while day <= limit.date() {
-            if cron.matches_day(day) {
-                if let Some((h, m)) = cron.earliest_time_at_or_after(at) {
-                    return day.and_hms_opt(h, m, 0);
-                }
+            if cron.matches_day(day)
+                && let Some((h, m)) = cron.earliest_time_at_or_after(at)
+            {
+                return day.and_hms_opt(h, m, 0);
             }
             day = day.succ_opt()?;
             at = (0, 0);
@@ -297,10 +298,10 @@ impl CronSchedule {
     fn latest_time_at_or_before(&self, (hour, minute): (u32, u32)) -> Option<(u32, u32)> {
         let hours = self.hours & HOUR_BITS;
         let minutes = self.minutes & MINUTE_BITS;
-        if hours & (1 << hour) != 0 {
-            if let Some(m) = highest_bit(minutes & bits_up_to(minute)) {
-                return Some((hour, m));
-            }
+        if hours & (1 << hour) != 0
+            && let Some(m) = highest_bit(minutes & bits_up_to(minute))
+        {
+            return Some((hour, m));
         }
         let earlier = match hour {
             0 => 0,
@@ -313,10 +314,10 @@ impl CronSchedule {
     fn earliest_time_at_or_after(&self, (hour, minute): (u32, u32)) -> Option<(u32, u32)> {
         let hours = self.hours & HOUR_BITS;
         let minutes = self.minutes & MINUTE_BITS;
-        if hours & (1 << hour) != 0 {
-            if let Some(m) = lowest_bit(minutes & !bits_below(minute)) {
-                return Some((hour, m));
-            }
+        if hours & (1 << hour) != 0
+            && let Some(m) = lowest_bit(minutes & !bits_below(minute))
+        {
+            return Some((hour, m));
         }
         let later = hours & !(bits_up_to(hour) as u32);
         Some((lowest_bit(u64::from(later))?, lowest_bit(minutes)?))

@@ -23,9 +23,9 @@ pub(crate) fn cron(
         source: "test".into(),
         minutes: bits(minutes),
         hours: bits(hours) as u32,
-        days_of_month: dom.map_or(all(1, 31), bits) as u32,
-        months: months.map_or(all(1, 12), bits) as u16,
-        days_of_week: dow.map_or(all(0, 6), bits) as u8,
+        days_of_month: dom.map_or_else(|| all(1, 31), bits) as u32,
+        months: months.map_or_else(|| all(1, 12), bits) as u16,
+        days_of_week: dow.map_or_else(|| all(0, 6), bits) as u8,
         dom_restricted: dom.is_some(),
         dow_restricted: dow.is_some(),
     }
