@@ -188,7 +188,10 @@ fn verdict_mix<'a>(verdicts: impl Iterator<Item = &'a str>) -> String {
     }
     let parts: Vec<String> = counts
         .iter()
-        .map(|(name, n)| format!("{name} {}%", n * 100 / total.max(1)))
+        .map(|(name, n)| match n * 100 / total.max(1) {
+            0 => format!("{name} <1%"),
+            share => format!("{name} {share}%"),
+        })
         .collect();
     parts.join(", ")
 }
