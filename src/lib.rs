@@ -11,7 +11,7 @@
 //! - [`store`]: state behind a trait (SQLite, and in memory for tests).
 //! - [`edge`]: sockets, TLS and HTTP — the only I/O adapters.
 //! - [`app`]: wiring of `ztpgate serve`.
-//! - [`bench`]: the benchmarks behind `ztpgate bench`.
+//! - [`bench`](mod@bench): the benchmarks behind `ztpgate bench`.
 //! - [`cli`]: the command-line front end.
 //! - [`clock`]: the only reader of the clock.
 //!

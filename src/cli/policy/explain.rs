@@ -124,7 +124,7 @@ pub struct DeliverArgs {
     /// The URL the device would fetch.
     #[arg(long)]
     pub url: String,
-    /// The accompanying checksum (sha256:<hex> or sha512:<hex>).
+    /// The accompanying checksum (sha256:HEX or sha512:HEX).
     #[arg(long)]
     pub checksum: Option<String>,
     /// The receiving device's address.
