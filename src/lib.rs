@@ -11,6 +11,7 @@
 //! - [`store`]: state behind a trait (SQLite, and in memory for tests).
 //! - [`edge`]: sockets, TLS and HTTP — the only I/O adapters.
 //! - [`app`]: wiring of `ztpgate serve`.
+//! - [`bench`](mod@bench): the benchmarks behind `ztpgate bench`.
 //! - [`cli`]: the command-line front end.
 //! - [`clock`]: the only reader of the clock.
 //!
@@ -19,6 +20,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod config;

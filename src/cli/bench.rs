@@ -1,19 +1,100 @@
-//! `ztpgate bench`.
+//! `ztpgate bench policy [--rules N] [--seconds S] [--json]`: decision rates of the policy layer,
+//! measured on one thread (see [`crate::bench`]).
+//!
+//! Inputs: command-line arguments only (validated here).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
+use crate::bench::{self, PolicyBenchOptions};
 use crate::cli::CliError;
 
 /// Benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Policy decisions.
-    Policy,
+    /// Policy decisions per second: Smart Install access (compiled and linear), join windows,
+    /// image delivery. Build with --release for meaningful figures.
+    Policy(PolicyArgs),
+}
+
+/// Arguments of `bench policy`.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Smart Install access rules in the synthetic policy.
+    #[arg(long, default_value_t = 1000)]
+    pub rules: usize,
+    /// Seconds per measurement (four measurements are run).
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs a benchmark.
-pub fn run(_cmd: BenchCommand) -> Result<ExitCode, CliError> {
-    Err(CliError::new("bench: pending"))
+pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        BenchCommand::Policy(args) => policy(&args),
+    }
+}
+
+fn policy(args: &PolicyArgs) -> Result<ExitCode, CliError> {
+    let opts = options(args)?;
+    let report = bench::run_policy(opts);
+    if args.json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::new(format!("bench: cannot encode report: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", bench::render_table(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn options(args: &PolicyArgs) -> Result<PolicyBenchOptions, CliError> {
+    if !(1..=MAX_RULES).contains(&args.rules) {
+        return Err(CliError::new(format!(
+            "bench policy: --rules must be between 1 and {MAX_RULES}"
+        )));
+    }
+    if !args.seconds.is_finite() || args.seconds <= 0.0 || args.seconds > MAX_SECONDS {
+        return Err(CliError::new(format!(
+            "bench policy: --seconds must be above 0 and at most {MAX_SECONDS}"
+        )));
+    }
+    Ok(PolicyBenchOptions {
+        rules: args.rules,
+        duration: Duration::from_secs_f64(args.seconds),
+    })
+}
+
+/// Largest synthetic policy: the tables grow with rules × prefixes.
+const MAX_RULES: usize = 100_000;
+
+/// Longest measurement accepted.
+const MAX_SECONDS: f64 = 3600.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(rules: usize, seconds: f64) -> PolicyArgs {
+        PolicyArgs {
+            rules,
+            seconds,
+            json: false,
+        }
+    }
+
+    #[test]
+    fn rejects_out_of_range_arguments() {
+        assert!(options(&args(0, 1.0)).is_err());
+        assert!(options(&args(MAX_RULES + 1, 1.0)).is_err());
+        assert!(options(&args(10, 0.0)).is_err());
+        assert!(options(&args(10, f64::NAN)).is_err());
+        let ok = options(&args(1000, 0.5)).unwrap();
+        assert_eq!(ok.duration, Duration::from_millis(500));
+    }
 }

@@ -145,10 +145,11 @@ impl ImageDeliveryPolicy {
                 );
             }
         };
-        if url.scheme == Scheme::Tftp && ev.legacy_smart_install {
-            if let Some(decision) = self.legacy_exception(&url, ev.device) {
-                return decision;
-            }
+        if url.scheme == Scheme::Tftp
+            && ev.legacy_smart_install
+            && let Some(decision) = self.legacy_exception(&url, ev.device)
+        {
+            return decision;
         }
         if !self.schemes.contains(&url.scheme) {
             return self.scheme_not_allowed(&url, ev);

@@ -384,7 +384,7 @@ impl JoinWindowPolicy {
     ) -> WindowStatus {
         let manual = runtime_manual
             .map(|m| (m, ManualSource::Runtime))
-            .or(self.manual.map(|m| (m, ManualSource::Policy)));
+            .or_else(|| self.manual.map(|m| (m, ManualSource::Policy)));
         match manual {
             Some((ManualWindow::Open, source)) => {
                 return WindowStatus::Open(OpenCause::Manual(source));

@@ -198,10 +198,11 @@ impl Window {
     fn next_monthly(&self, now: NaiveDateTime, limit: NaiveDateTime) -> Option<NaiveDateTime> {
         let mut month = now.max(self.start).date().with_day(1)?;
         while month.and_time(NaiveTime::MIN) <= limit {
-            if let Some(candidate) = self.monthly_occurrence(month) {
-                if candidate > now && candidate >= self.start {
-                    return Some(candidate);
-                }
+            if let Some(candidate) = self.monthly_occurrence(month)
+                && candidate > now
+                && candidate >= self.start
+            {
+                return Some(candidate);
             }
             month = month.checked_add_months(Months::new(1))?;
         }
@@ -224,12 +225,12 @@ impl Window {
         let mut day = bound.date();
         let mut limit = (bound.hour(), bound.minute());
         while day >= floor.date() {
-            if cron.matches_day(day) {
-                if let Some((h, m)) = cron.latest_time_at_or_before(limit) {
-                    let candidate = day.and_hms_opt(h, m, 0)?;
-                    return (candidate >= self.start && lower.is_none_or(|l| candidate > l))
-                        .then_some(candidate);
-                }
+            if cron_matches_day(cron, day)
+                && let Some((h, m)) = cron_latest_time_at_or_before(cron, limit)
+            {
+                let candidate = day.and_hms_opt(h, m, 0)?;
+                return (candidate >= self.start && lower.is_none_or(|l| candidate > l))
+                    .then_some(candidate);
             }
             day = day.pred_opt()?;
             limit = (23, 59);
@@ -256,10 +257,10 @@ impl Window {
         let mut day = from.date();
         let mut at = (from.hour(), from.minute());
         while day <= limit.date() {
-            if cron.matches_day(day) {
-                if let Some((h, m)) = cron.earliest_time_at_or_after(at) {
-                    return day.and_hms_opt(h, m, 0);
-                }
+            if cron_matches_day(cron, day)
+                && let Some((h, m)) = cron_earliest_time_at_or_after(cron, at)
+            {
+                return day.and_hms_opt(h, m, 0);
             }
             day = day.succ_opt()?;
             at = (0, 0);
@@ -272,55 +273,57 @@ impl Window {
     }
 }
 
-impl CronSchedule {
-    /// Whether the expression fires on some minute of `date` (month, day-of-month and day-of-week
-    /// fields, with Vixie cron's either-or rule when both day fields are restricted).
-    pub fn matches_day(&self, date: NaiveDate) -> bool {
-        if self.months & (1 << date.month()) == 0 {
-            return false;
-        }
-        let dom = self.days_of_month & (1 << date.day()) != 0;
-        let dow = self.days_of_week & (1 << date.weekday().num_days_from_sunday()) != 0;
-        if self.dom_restricted && self.dow_restricted {
-            dom || dow
-        } else {
-            dom && dow
-        }
-    }
+// Cron evaluation lives in free functions rather than `impl CronSchedule`, so that they cannot
+// collide with methods of the cron parser (`schedule/cron.rs`).
 
-    /// Whether the expression fires at hour `h`, minute `m` (on a matching day).
-    pub fn matches_time(&self, h: u32, m: u32) -> bool {
-        h < 24 && m < 60 && self.hours & (1 << h) != 0 && self.minutes & (1 << m) != 0
+/// Whether `cron` fires on some minute of `date` (month, day-of-month and day-of-week fields, with
+/// Vixie cron's either-or rule when both day fields are restricted).
+fn cron_matches_day(cron: &CronSchedule, date: NaiveDate) -> bool {
+    if cron.months & (1 << date.month()) == 0 {
+        return false;
     }
+    let dom = cron.days_of_month & (1 << date.day()) != 0;
+    let dow = cron.days_of_week & (1 << date.weekday().num_days_from_sunday()) != 0;
+    if cron.dom_restricted && cron.dow_restricted {
+        dom || dow
+    } else {
+        dom && dow
+    }
+}
 
-    /// The latest firing time of day at or before `(hour, minute)`.
-    fn latest_time_at_or_before(&self, (hour, minute): (u32, u32)) -> Option<(u32, u32)> {
-        let hours = self.hours & HOUR_BITS;
-        let minutes = self.minutes & MINUTE_BITS;
-        if hours & (1 << hour) != 0 {
-            if let Some(m) = highest_bit(minutes & bits_up_to(minute)) {
-                return Some((hour, m));
-            }
-        }
-        let earlier = match hour {
-            0 => 0,
-            h => hours & bits_up_to(h - 1) as u32,
-        };
-        Some((highest_bit(u64::from(earlier))?, highest_bit(minutes)?))
+/// The latest firing time of day of `cron` at or before `(hour, minute)`.
+fn cron_latest_time_at_or_before(
+    cron: &CronSchedule,
+    (hour, minute): (u32, u32),
+) -> Option<(u32, u32)> {
+    let hours = cron.hours & HOUR_BITS;
+    let minutes = cron.minutes & MINUTE_BITS;
+    if hours & (1 << hour) != 0
+        && let Some(m) = highest_bit(minutes & bits_up_to(minute))
+    {
+        return Some((hour, m));
     }
+    let earlier = match hour {
+        0 => 0,
+        h => hours & bits_up_to(h - 1) as u32,
+    };
+    Some((highest_bit(u64::from(earlier))?, highest_bit(minutes)?))
+}
 
-    /// The earliest firing time of day at or after `(hour, minute)`.
-    fn earliest_time_at_or_after(&self, (hour, minute): (u32, u32)) -> Option<(u32, u32)> {
-        let hours = self.hours & HOUR_BITS;
-        let minutes = self.minutes & MINUTE_BITS;
-        if hours & (1 << hour) != 0 {
-            if let Some(m) = lowest_bit(minutes & !bits_below(minute)) {
-                return Some((hour, m));
-            }
-        }
-        let later = hours & !(bits_up_to(hour) as u32);
-        Some((lowest_bit(u64::from(later))?, lowest_bit(minutes)?))
+/// The earliest firing time of day of `cron` at or after `(hour, minute)`.
+fn cron_earliest_time_at_or_after(
+    cron: &CronSchedule,
+    (hour, minute): (u32, u32),
+) -> Option<(u32, u32)> {
+    let hours = cron.hours & HOUR_BITS;
+    let minutes = cron.minutes & MINUTE_BITS;
+    if hours & (1 << hour) != 0
+        && let Some(m) = lowest_bit(minutes & !bits_below(minute))
+    {
+        return Some((hour, m));
     }
+    let later = hours & !(bits_up_to(hour) as u32);
+    Some((lowest_bit(u64::from(later))?, lowest_bit(minutes)?))
 }
 
 /// How far [`Window::next_open_after`] looks ahead: five years.

@@ -292,3 +292,72 @@ impl Positions {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(entries: &[&str]) -> HostSet {
+        let mut set = HostSet::default();
+        for e in entries {
+            set.push_entry(e).unwrap();
+        }
+        set
+    }
+
+    fn matches(pattern: &str, command: &str) -> bool {
+        CopyMatcher::compile(pattern).matches(
+            command,
+            &hosts(&["10.77.1.5", "tftp.example.net", "2001:db8::5"]),
+        )
+    }
+
+    #[test]
+    fn copy_pattern_star_stops_at_whitespace() {
+        assert!(matches(
+            "copy * flash:x",
+            "copy system:running-config flash:x"
+        ));
+        assert!(!matches("copy * flash:x", "copy a b flash:x"));
+        assert!(matches("copy *", "copy a/b/c"));
+        assert!(matches("copy a*", "copy a"));
+        assert!(matches("copy **z", "copy abz"));
+    }
+
+    #[test]
+    fn copy_pattern_question_matches_one_character() {
+        assert!(matches("sw?.cfg", "sw1.cfg"));
+        assert!(matches("sw?.cfg", "swé.cfg"));
+        assert!(!matches("sw?.cfg", "sw.cfg"));
+        assert!(!matches("sw?.cfg", "sw12.cfg"));
+        assert!(!matches("a?b", "a b"));
+    }
+
+    #[test]
+    fn copy_pattern_tftp_placeholder_matches_only_listed_hosts() {
+        let p = "copy x tftp://{tftp}/*";
+        assert!(matches(p, "copy x tftp://10.77.1.5/a"));
+        assert!(matches(p, "copy x tftp://TFTP.Example.NET/a"));
+        assert!(matches(p, "copy x tftp://[2001:db8::5]/a"));
+        assert!(!matches(p, "copy x tftp://10.77.1.6/a"));
+        assert!(!matches(p, "copy x tftp://10.77.1.5:69/a"));
+        assert!(!matches(p, "copy x tftp://evil.net/a"));
+        assert!(matches(
+            "copy x tftp://{TFTP}:69/*",
+            "copy x tftp://10.77.1.5:69/a"
+        ));
+    }
+
+    #[test]
+    fn copy_pattern_is_case_insensitive_and_collapses_whitespace() {
+        assert!(matches("copy  A\tb", " COPY a    B "));
+        assert!(!matches("copy a b", "copy ab"));
+        assert!(!matches("copy a * b", "copy a  b"));
+    }
+
+    #[test]
+    fn copy_pattern_refuses_overlong_commands() {
+        let long = format!("copy {}", "a".repeat(MAX_COMMAND_LEN_BYTES));
+        assert!(!matches("copy *", &long));
+    }
+}
