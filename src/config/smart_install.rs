@@ -6,6 +6,7 @@
 
 use crate::config::doc::{Ctx, Node, Table, UniqueNames, one_of};
 use crate::config::policy_file::{addr_set, host_set, mode, required_list, unique_name};
+use crate::policy::Mode;
 use crate::policy::access::{
     AccessRule, Action, ContentChecks, CopyPattern, KindSet, MessageKind, Selector,
     SmartInstallPolicy,
@@ -63,7 +64,19 @@ fn access_rule(
     let from = t.require(cx, "from").and_then(|n| selectors(cx, &n));
     let to = t.require(cx, "to").and_then(|n| selectors(cx, &n));
     let kinds = t.require(cx, "kinds").and_then(|n| kinds(cx, &n));
-    let rule_mode = t.parse(cx, "mode", mode).unwrap_or_default();
+    let mode_node = t.take("mode");
+    let rule_mode = mode_node
+        .as_ref()
+        .and_then(|n| n.parse(cx, mode))
+        .unwrap_or_default();
+    // Audit mode records a denial without enforcing it. An allow rule has no denial to soften,
+    // and an allow that is "only audited" would be read as either a grant or not: refuse it.
+    if let (Some(node), Some(Action::Allow), Mode::Audit) = (&mode_node, action, rule_mode) {
+        node.invalid(
+            cx,
+            "audit mode applies to deny rules; remove it from this allow rule",
+        );
+    }
     Some(AccessRule {
         name: name?,
         action: action?,

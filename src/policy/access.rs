@@ -10,7 +10,10 @@
 //! A rule matches when the source is in one of its `from` selectors, the destination in one of its
 //! `to` selectors and the kind in its `kinds`. Of the matching rules, an enforced deny beats an
 //! audited deny, which beats an allow; within a class the first rule in file order decides. No
-//! matching rule: the built-in `default-deny` (mode `default_mode`).
+//! matching allow rule: the built-in `default-deny` (mode `default_mode`). An audited rule never
+//! weakens the policy: an audited deny without a matching allow rule leaves the decision to an
+//! enforced `default-deny`, exactly as if the audited rule did not exist; it is reported only when
+//! the message would otherwise pass.
 //!
 //! # Content checks
 //! Every message the edge would forward — allowed, or denied only in audit mode — is also checked
@@ -331,8 +334,13 @@ pub struct CompiledAccess {
 pub(crate) enum RuleMatch {
     /// An enforced deny rule.
     EnforcedDeny(usize),
-    /// An audited deny rule (and no enforced one).
-    AuditDeny(usize),
+    /// An audited deny rule (and no enforced one); `allowed`: an allow rule matched too.
+    AuditDeny {
+        /// The first audited deny rule.
+        rule: usize,
+        /// Whether an allow rule also matched.
+        allowed: bool,
+    },
     /// An allow rule (and no deny rule).
     Allow(usize),
     /// No rule: `default-deny`.
@@ -359,7 +367,14 @@ impl CompiledAccess {
                 return self.default_deny(ev);
             }
             RuleMatch::Nothing => Forwarded::AuditDefault,
-            RuleMatch::AuditDeny(i) => Forwarded::AuditDeny(i),
+            // An audited rule never weakens the policy: without an allow rule the message is
+            // refused by the (enforced) default, exactly as if the audited rule did not exist.
+            RuleMatch::AuditDeny { allowed: false, .. }
+                if self.policy.default_mode == Mode::Enforce =>
+            {
+                return self.default_deny(ev);
+            }
+            RuleMatch::AuditDeny { rule, .. } => Forwarded::AuditDeny(rule),
             RuleMatch::Allow(i) => Forwarded::Allow(i),
         };
         match (forwarded, content::check(&self.policy, &self.patterns, ev)) {

@@ -203,6 +203,13 @@ fn rejects_bad_rule_values() {
         &key("mode"),
         "unknown value `log`",
     );
+    assert_invalid(
+        &rule(&format!(
+            "{RULE_BASE}kinds = [\"probe\"]\nmode = \"audit\"\n"
+        )),
+        &key("mode"),
+        "audit mode applies to deny rules",
+    );
 }
 
 #[test]

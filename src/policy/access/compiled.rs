@@ -92,7 +92,10 @@ impl RuleIndex {
             }
         }
         match (audit, allow) {
-            (Some(i), _) => RuleMatch::AuditDeny(i),
+            (Some(i), allow) => RuleMatch::AuditDeny {
+                rule: i,
+                allowed: allow.is_some(),
+            },
             (None, Some(i)) => RuleMatch::Allow(i),
             (None, None) => RuleMatch::Nothing,
         }

@@ -41,7 +41,10 @@ fn linear_match(policy: &SmartInstallPolicy, ev: &SmartInstallEvent<'_>) -> Rule
         }
     }
     match (audit, allow) {
-        (Some(i), _) => RuleMatch::AuditDeny(i),
+        (Some(i), allow) => RuleMatch::AuditDeny {
+            rule: i,
+            allowed: allow.is_some(),
+        },
         (None, Some(i)) => RuleMatch::Allow(i),
         (None, None) => RuleMatch::Nothing,
     }

@@ -185,6 +185,34 @@ fn enforced_deny_beats_audited_deny_and_first_rule_of_class_decides() {
 }
 
 #[test]
+fn audited_deny_never_lets_through_what_the_default_denies() {
+    let mut p = policy();
+    let mut audited = rule(
+        "no-execute-trial",
+        Action::Deny,
+        Selector::Any,
+        Selector::Any,
+        &[MessageKind::Execute],
+    );
+    audited.mode = Mode::Audit;
+    p.rules.push(audited);
+    // No allow rule covers execute: the enforced default denies it, as if the audited rule did
+    // not exist.
+    let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Execute));
+    assert_eq!(
+        (d.verdict, d.rule.name.as_str(), d.mode),
+        (AccessVerdict::Deny, "default-deny", Mode::Enforce)
+    );
+    // With the default itself audited, the message is forwarded and the audited rule is named.
+    p.default_mode = Mode::Audit;
+    let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Execute));
+    assert_eq!(
+        (d.verdict, d.rule.name.as_str(), d.mode),
+        (AccessVerdict::Deny, "no-execute-trial", Mode::Audit)
+    );
+}
+
+#[test]
 fn unknown_kind_passes_only_when_named() {
     let p = policy();
     let d = decide(&p, &event("10.77.1.1", "10.77.2.7", MessageKind::Unknown));
