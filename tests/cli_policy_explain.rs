@@ -1,10 +1,8 @@
 //! `ztpgate policy explain` end to end: the binary, a policy file in a temp dir, one event of each
 //! area, text and JSON output, exit codes.
 //!
-//! The policy file is written here in the documented schema rather than taken from
-//! `policies/lab.toml`. Until the policy loader (`config::load_policy_file`, config branch) lands,
-//! it is a placeholder that rejects every file: the tests that need a loaded policy detect exactly
-//! that placeholder, print a skip reason and return. Once the loader is merged they run for real.
+//! The policy file is written here in the documented schema, so the expectations do not move when
+//! the shipped lab policy is edited.
 
 // Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -12,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ztpgate::config::{ConfigErrorKind, load_policy_file};
+use ztpgate::config::load_policy_file;
 
 const POLICY: &str = r#"
 name = "t"
@@ -43,23 +41,15 @@ recurrence = "weekly"
 allowed_hosts = ["127.0.0.1"]
 "#;
 
-/// Writes the policy into a temp dir; `None` (after printing why) while the loader is the
-/// placeholder of the engine branch.
-fn policy_file() -> Option<(tempfile::TempDir, PathBuf)> {
+/// Writes the policy into a temp dir and checks that it loads.
+fn policy_file() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.toml");
     std::fs::write(&path, POLICY).unwrap();
     if let Err(errs) = load_policy_file(&path) {
-        let placeholder = errs.0.iter().any(|e| {
-            matches!(&e.kind, ConfigErrorKind::Invalid(m) if m.contains("arrives with the config module"))
-        });
-        if placeholder {
-            eprintln!("skipped: the policy loader is not merged yet ({errs})");
-            return None;
-        }
         panic!("the loader rejects the documented schema:\n{errs}");
     }
-    Some((dir, path))
+    (dir, path)
 }
 
 fn explain(policy: &Path, args: &[&str]) -> Output {
@@ -83,9 +73,7 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn explains_smart_install_decisions() {
-    let Some((_dir, path)) = policy_file() else {
-        return;
-    };
+    let (_dir, path) = policy_file();
     let out = stdout(&explain(
         &path,
         &[
@@ -136,9 +124,7 @@ fn explains_smart_install_decisions() {
 
 #[test]
 fn explains_join_window_state() {
-    let Some((_dir, path)) = policy_file() else {
-        return;
-    };
+    let (_dir, path) = policy_file();
     let open = stdout(&explain(
         &path,
         &[
@@ -158,9 +144,7 @@ fn explains_join_window_state() {
 
 #[test]
 fn explains_delivery_and_auth_as_json() {
-    let Some((_dir, path)) = policy_file() else {
-        return;
-    };
+    let (_dir, path) = policy_file();
     let out = stdout(&explain(
         &path,
         &["deliver", "--url", "https://127.0.0.1/x.bin", "--json"],
