@@ -11,7 +11,6 @@ run: deps
 
 test: deps
 	$(CARGO) test --locked --all-targets
-	$(CARGO) test --locked --doc
 
 deps:
 	@./scripts/install-deps.sh
@@ -19,7 +18,7 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
-lint:
+lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 

@@ -41,6 +41,9 @@ pub enum ServeError {
     /// The audit log could not be opened or written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The shutdown signals could not be watched.
+    #[error("cannot watch shutdown signals: {0}")]
+    Signal(std::io::Error),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -53,6 +56,8 @@ pub enum ServeError {
 
 /// Runs the gateway until Ctrl-C or SIGTERM, then shuts down cleanly.
 pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
+    // Registered first, so a Ctrl-C at any moment from here on takes the clean shutdown path.
+    let shutdown = ShutdownSignals::register()?;
     create_private_dir(&config.data_dir)?;
     if config.pki.generate_lab {
         let lab = pki::lab::ensure(&config.pki.dir)?;
@@ -131,7 +136,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         config.policy.name
     );
 
-    shutdown_signal().await;
+    shutdown.wait().await;
     println!("ztpgate: shutting down");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
@@ -144,29 +149,26 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "cannot watch SIGTERM");
-                    std::future::pending::<()>().await;
-                }
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            () = term => {}
-        }
+/// SIGINT (Ctrl-C) and SIGTERM, registered before any work starts.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn register() -> Result<Self, ServeError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).map_err(ServeError::Signal)?,
+            terminate: signal(SignalKind::terminate()).map_err(ServeError::Signal)?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 

@@ -245,3 +245,37 @@ fn refuses_a_bad_config_with_every_error() {
     );
     assert!(err.contains("bad.toml:4:"), "{err}");
 }
+
+#[test]
+fn announces_every_enabled_danger_option_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lab = std::fs::read_to_string(repo.join("policies/lab.toml")).unwrap();
+    let risky = lab.replace(
+        "udi_must_match_certificate = true",
+        "udi_must_match_certificate = true\ndanger_ignore_idevid_not_after = true",
+    );
+    assert_ne!(
+        lab, risky,
+        "the lab policy has a [device_auth] table to extend"
+    );
+    std::fs::write(dir.path().join("risky.toml"), risky).unwrap();
+    let config = dir.path().join("gw.toml");
+    std::fs::write(
+        &config,
+        "[gateway]\ndata_dir = \"state\"\npolicy = \"risky.toml\"\n\
+         [admin]\nlisten = [\"127.0.0.1:0\"]\n",
+    )
+    .unwrap();
+    let mut gw = Gateway::start(dir.path(), &["--config", config.to_str().unwrap()]);
+    gw.wait_for("WARNING: policy enables danger_ignore_idevid_not_after");
+    gw.admin_addr();
+    assert!(gw.interrupt_and_wait().success());
+    let log = std::fs::read_to_string(dir.path().join("state/audit.jsonl")).unwrap();
+    let start: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        start["detail"]["dangers"],
+        serde_json::json!(["danger_ignore_idevid_not_after"]),
+        "the serve-start record names the enabled danger options"
+    );
+}
