@@ -25,31 +25,11 @@ impl Udi {
     /// Parses the PnP form `PID:<pid>,VID:<vid>,SN:<sn>` (tokens in any order, surrounding
     /// whitespace ignored).
     pub fn parse(s: &str) -> Result<Self, IdentityError> {
-        let (mut pid, mut vid, mut sn) = (None, None, None);
-        for token in s.split(',') {
-            let token = token.trim();
-            let (key, value) = token.split_once(':').ok_or(IdentityError::MissingColon)?;
-            let slot = match key.trim() {
-                "PID" => &mut pid,
-                "VID" => &mut vid,
-                "SN" => &mut sn,
-                _ => return Err(IdentityError::UnknownField),
-            };
-            if slot.is_some() {
-                return Err(IdentityError::DuplicateField);
-            }
-            *slot = Some(field(value.trim(), true)?);
-        }
+        let [pid, vid, sn] = tokens(s.split(',').map(str::trim), &["PID", "VID", "SN"], true)?;
         Ok(Self {
-            pid: nonempty(
-                pid.ok_or(IdentityError::MissingPid)?,
-                IdentityError::MissingPid,
-            )?,
+            pid: required(pid, IdentityError::MissingPid)?,
             vid: vid.unwrap_or_default(),
-            sn: nonempty(
-                sn.ok_or(IdentityError::MissingSn)?,
-                IdentityError::MissingSn,
-            )?,
+            sn: required(sn, IdentityError::MissingSn)?,
         })
     }
 }
@@ -72,28 +52,10 @@ pub struct CertIdentity {
 impl CertIdentity {
     /// Parses `PID:<pid> SN:<sn>` (space-separated tokens, any order).
     pub fn parse_serial_number(s: &str) -> Result<Self, IdentityError> {
-        let (mut pid, mut sn) = (None, None);
-        for token in s.split_ascii_whitespace() {
-            let (key, value) = token.split_once(':').ok_or(IdentityError::MissingColon)?;
-            let slot = match key {
-                "PID" => &mut pid,
-                "SN" => &mut sn,
-                _ => return Err(IdentityError::UnknownField),
-            };
-            if slot.is_some() {
-                return Err(IdentityError::DuplicateField);
-            }
-            *slot = Some(field(value, false)?);
-        }
+        let [pid, _, sn] = tokens(s.split_ascii_whitespace(), &["PID", "SN"], false)?;
         Ok(Self {
-            pid: nonempty(
-                pid.ok_or(IdentityError::MissingPid)?,
-                IdentityError::MissingPid,
-            )?,
-            sn: nonempty(
-                sn.ok_or(IdentityError::MissingSn)?,
-                IdentityError::MissingSn,
-            )?,
+            pid: required(pid, IdentityError::MissingPid)?,
+            sn: required(sn, IdentityError::MissingSn)?,
         })
     }
 
@@ -184,11 +146,37 @@ fn field(value: &str, spaces_allowed: bool) -> Result<String, IdentityError> {
     Ok(value.to_owned())
 }
 
-fn nonempty(value: String, err: IdentityError) -> Result<String, IdentityError> {
-    if value.is_empty() {
-        Err(err)
-    } else {
-        Ok(value)
+/// Splits `KEY:value` tokens into PID, VID and SN slots; `keys` are the keys allowed.
+fn tokens<'a>(
+    tokens: impl Iterator<Item = &'a str>,
+    keys: &[&str],
+    spaces_allowed: bool,
+) -> Result<[Option<String>; 3], IdentityError> {
+    let mut slots: [Option<String>; 3] = [None, None, None];
+    for token in tokens {
+        let (key, value) = token.split_once(':').ok_or(IdentityError::MissingColon)?;
+        let key = key.trim();
+        if !keys.contains(&key) {
+            return Err(IdentityError::UnknownField);
+        }
+        let index = match key {
+            "PID" => 0,
+            "VID" => 1,
+            _ => 2,
+        };
+        if slots[index].is_some() {
+            return Err(IdentityError::DuplicateField);
+        }
+        let value = if spaces_allowed { value.trim() } else { value };
+        slots[index] = Some(field(value, spaces_allowed)?);
+    }
+    Ok(slots)
+}
+
+fn required(value: Option<String>, err: IdentityError) -> Result<String, IdentityError> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(err),
     }
 }
 

@@ -347,6 +347,21 @@ pub(crate) enum RuleMatch {
     Nothing,
 }
 
+impl RuleMatch {
+    /// The match when no enforced deny rule matched, from the first audited deny and the first
+    /// allow rule (in file order) that did.
+    pub(crate) fn from_firsts(audit: Option<usize>, allow: Option<usize>) -> Self {
+        match (audit, allow) {
+            (Some(rule), allow) => Self::AuditDeny {
+                rule,
+                allowed: allow.is_some(),
+            },
+            (None, Some(i)) => Self::Allow(i),
+            (None, None) => Self::Nothing,
+        }
+    }
+}
+
 impl CompiledAccess {
     /// Decides whether the message `ev` may pass (see the module docs for the order).
     pub fn decide(&self, ev: &SmartInstallEvent<'_>) -> Decision<AccessVerdict> {

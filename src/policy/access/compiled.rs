@@ -91,14 +91,7 @@ impl RuleIndex {
                 allow = Some(w * 64 + (m & l).trailing_zeros() as usize);
             }
         }
-        match (audit, allow) {
-            (Some(i), allow) => RuleMatch::AuditDeny {
-                rule: i,
-                allowed: allow.is_some(),
-            },
-            (None, Some(i)) => RuleMatch::Allow(i),
-            (None, None) => RuleMatch::Nothing,
-        }
+        RuleMatch::from_firsts(audit, allow)
     }
 }
 

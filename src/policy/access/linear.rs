@@ -40,14 +40,7 @@ fn linear_match(policy: &SmartInstallPolicy, ev: &SmartInstallEvent<'_>) -> Rule
             }
         }
     }
-    match (audit, allow) {
-        (Some(i), allow) => RuleMatch::AuditDeny {
-            rule: i,
-            allowed: allow.is_some(),
-        },
-        (None, Some(i)) => RuleMatch::Allow(i),
-        (None, None) => RuleMatch::Nothing,
-    }
+    RuleMatch::from_firsts(audit, allow)
 }
 
 fn selects(policy: &SmartInstallPolicy, selector: &Selector, ip: IpAddr) -> bool {
