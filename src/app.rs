@@ -10,10 +10,16 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use tokio::sync::Mutex;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::config::GatewayConfig;
-use crate::edge::admin::{self, AdminLimits, AdminStatus};
+use crate::edge::admin::{AdminApi, AdminStatus};
+use crate::edge::files::FileServer;
+use crate::edge::files::key::{self, KeyError};
+use crate::edge::listener::{self, Handler, Limits};
 use crate::edge::tls::{self, TlsError};
 use crate::pki::{self, PkiError};
 use crate::store::{SqliteStore, Store, StoreError};
@@ -44,6 +50,9 @@ pub enum ServeError {
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
+    /// The file-grant key could not be loaded or created.
+    #[error(transparent)]
+    FileKey(#[from] KeyError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -71,7 +80,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         schema = store.schema_version()?,
         "store opened"
     );
-    let mut audit = AuditLog::open(&config.audit.path, config.audit.fsync)?;
+    let audit = AuditLog::open(&config.audit.path, config.audit.fsync)?;
     for knob in config.policy.device_auth.dangers() {
         tracing::warn!(knob, "dangerous policy option enabled");
         println!("ztpgate: WARNING: policy enables {knob}");
@@ -80,52 +89,65 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let chain = pki::load_certs_pem(&config.pki.server_cert)?;
     let key = pki::load_key_pem(&config.pki.server_key)?;
     let admin_roots = pki::load_certs_pem(&config.pki.admin_ca)?;
-    let tls = tls::mutual_tls_server(chain, key, &admin_roots)?;
+    let admin_tls = tls::mutual_tls_server(chain.clone(), key.clone_key(), &admin_roots)?;
 
     let started = crate::clock::now_utc();
-    let status = Arc::new(AdminStatus {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        policy: config.policy.name.clone(),
-        started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    let admin = Arc::new(AdminApi {
+        status: AdminStatus {
+            status: "ok",
+            version: env!("CARGO_PKG_VERSION"),
+            policy: config.policy.name.clone(),
+            started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        },
     });
-    let limits = AdminLimits {
+    let limits = Limits {
         max_connections: config.admin.max_connections,
         request_timeout: config.admin.request_timeout,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut bound = Vec::new();
+    let mut tasks = JoinSet::new();
+    let mut admin_bound = Vec::new();
     for addr in &config.admin.listen {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: *addr,
-                source,
-            })?;
-        let local = listener.local_addr().map_err(|source| ServeError::Bind {
-            addr: *addr,
-            source,
-        })?;
-        bound.push(local.to_string());
+        let listener = bind(*addr).await?;
+        let local = local_addr(&listener, *addr)?;
+        admin_bound.push(local.to_string());
         println!(
             "ztpgate: admin API listening on https://{local} (admin client certificate required)"
         );
-        tasks.spawn(admin::serve(
-            listener,
-            Arc::clone(&tls),
-            Arc::clone(&status),
-            limits,
-            stop_rx.clone(),
-        ));
+        spawn(&mut tasks, listener, &admin_tls, &admin, limits, &stop_rx);
     }
-    audit.append(
+
+    let audit = Arc::new(Mutex::new(audit));
+    let mut files_bound = Vec::new();
+    if !config.files.listen.is_empty() {
+        create_private_dir(&config.files.root)?;
+        let file_key = key::load_or_create(&config.files.key)?;
+        let device_roots = device_anchors(&config);
+        let files_tls = tls::optional_client_auth_server(chain, key, &device_roots)?;
+        let files = Arc::new(FileServer::new(
+            &config.files.root,
+            file_key,
+            Arc::clone(&audit),
+        ));
+        for addr in &config.files.listen {
+            let listener = bind(*addr).await?;
+            let local = local_addr(&listener, *addr)?;
+            files_bound.push(local.to_string());
+            println!(
+                "ztpgate: file server listening on https://{local} (per-device grants; files in {})",
+                config.files.root.display()
+            );
+            spawn(&mut tasks, listener, &files_tls, &files, limits, &stop_rx);
+        }
+    }
+    audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
             "serve-start",
             serde_json::json!({
                 "policy": config.policy.name,
-                "admin_listen": bound,
+                "admin_listen": admin_bound,
+                "files_listen": files_bound,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),
@@ -140,6 +162,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     println!("ztpgate: shutting down");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    let mut audit = audit.lock().await;
     audit.append(
         AuditEntry::operator("ztpgate", "serve-stop", serde_json::json!({})),
         crate::clock::now_utc(),
@@ -147,6 +170,56 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     audit.flush()?;
     println!("ztpgate: stopped");
     Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, ServeError> {
+    listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+fn spawn<H: Handler>(
+    tasks: &mut JoinSet<()>,
+    listener: TcpListener,
+    tls: &Arc<rustls::ServerConfig>,
+    handler: &Arc<H>,
+    limits: Limits,
+    stop: &watch::Receiver<bool>,
+) {
+    tasks.spawn(listener::serve(
+        listener,
+        Arc::clone(tls),
+        Arc::clone(handler),
+        limits,
+        stop.clone(),
+    ));
+}
+
+/// The device trust anchors the policy names, for client certificates on the file server. A set
+/// that cannot be read is skipped with a warning: device certificates are then simply not
+/// requested from it.
+fn device_anchors(config: &GatewayConfig) -> Vec<rustls_pki_types::CertificateDer<'static>> {
+    let auth = &config.policy.device_auth;
+    let mut roots = Vec::new();
+    for set in auth
+        .anchor_sets
+        .iter()
+        .filter(|s| auth.trust_anchors.contains(&s.name))
+    {
+        for path in &set.paths {
+            match pki::load_certs_pem(path) {
+                Ok(certs) => roots.extend(certs),
+                Err(err) => tracing::warn!(set = %set.name, %err, "trust anchors not loaded"),
+            }
+        }
+    }
+    roots
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered before any work starts.

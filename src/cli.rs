@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bench;
 pub mod certs;
+pub mod files;
 pub mod policy;
 pub mod serve;
 
@@ -32,6 +33,9 @@ pub enum Command {
     /// Lab PKI: generate and inspect certificates.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// HTTPS file server: per-device download grants.
+    #[command(subcommand)]
+    Files(files::FilesCommand),
     /// Audit log tools.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -76,6 +80,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve::run(args),
         Command::Policy(cmd) => policy::run(cmd),
         Command::Certs(cmd) => certs::run(cmd),
+        Command::Files(cmd) => files::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }

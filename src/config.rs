@@ -161,6 +161,24 @@ pub struct GatewayConfig {
     pub store: StoreConfig,
     /// Gateway certificates.
     pub pki: PkiConfig,
+    /// HTTPS file server.
+    pub files: FilesConfig,
+}
+
+/// The HTTPS file server (images, configurations and files, through per-device grants).
+#[derive(Clone, Debug)]
+pub struct FilesConfig {
+    /// Addresses to listen on; empty: no file server.
+    pub listen: Vec<SocketAddr>,
+    /// Directory of the files served (resolved against the data directory).
+    pub root: PathBuf,
+    /// File holding the 32-byte grant key, created (0600) when missing.
+    pub key: PathBuf,
+    /// How long a grant is valid by default.
+    pub grant_ttl: Duration,
+    /// Base of the URLs handed to devices, e.g. `https://10.0.0.1:8444`; default: the first
+    /// listen address.
+    pub public_url: Option<String>,
 }
 
 /// The admin API (HTTPS, admin client certificate required).
@@ -333,3 +351,9 @@ const LAB_CONFIG: &str = include_str!("../ztpgate.toml");
 const LAB_POLICY: &str = include_str!("../policies/lab.toml");
 /// The name embedded-configuration errors are reported under.
 const EMBEDDED_CONFIG_NAME: &str = "ztpgate.toml (embedded)";
+
+/// Parses a duration as written in configuration files (`500ms`, `10s`, `1h30m`), for
+/// command-line arguments.
+pub fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    duration::parse_duration(text).map_err(|e| e.to_string())
+}

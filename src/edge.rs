@@ -1,5 +1,8 @@
-//! I/O adapters: TLS configuration and the HTTPS admin API. Everything that touches a socket lives
-//! here; decisions are made by the pure modules and only carried out here.
+//! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API and the file
+//! server. Everything that touches a socket lives here; decisions are made by the pure modules and
+//! only carried out here.
 
 pub mod admin;
+pub mod files;
+pub mod listener;
 pub mod tls;

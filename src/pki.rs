@@ -14,7 +14,7 @@ pub mod inspect;
 pub mod lab;
 pub mod verify;
 
-mod files;
+pub(crate) mod files;
 mod issue;
 
 use std::io;

@@ -13,7 +13,7 @@ use crate::config::doc::{Ctx, Node, Table, one_of};
 use crate::config::duration::parse_duration;
 use crate::config::policy_file::{self, PolicyPaths, required_list};
 use crate::config::{
-    AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FsyncPolicy,
+    AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FilesConfig, FsyncPolicy,
     GatewayConfig, PkiConfig, StoreConfig, resolve,
 };
 use crate::policy::Policy;
@@ -51,6 +51,7 @@ pub(super) fn parse(
         ),
     });
     let pki = root.with_section(&mut cx, "pki", |cx, t| pki(cx, t, &data_dir));
+    let files = root.with_section(&mut cx, "files", |cx, t| files(cx, t, &data_dir));
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -79,6 +80,7 @@ pub(super) fn parse(
         admin,
         audit,
         pki,
+        files,
     })
 }
 
@@ -198,6 +200,39 @@ fn pki(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> PkiConfig {
         admin_ca: file("admin_ca", "ca.crt"),
         dir,
         generate_lab,
+    }
+}
+
+fn files(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> FilesConfig {
+    let listen = match t.take("listen") {
+        // An empty list is allowed here: it turns the file server off.
+        Some(n) => n.strings(cx, str::parse::<SocketAddr>).unwrap_or_default(),
+        None => vec![SocketAddr::from(([127, 0, 0, 1], 8444))],
+    };
+    let mut path = |key: &str, default: &str| {
+        resolve(
+            data_dir,
+            &path_key(cx, t, key).unwrap_or_else(|| default.into()),
+        )
+    };
+    let (root, key) = (path("root", "files"), path("key", "files.key"));
+    let grant_ttl = t
+        .parse(cx, "grant_ttl", positive_duration)
+        .unwrap_or(Duration::from_secs(3600));
+    let public_url = t.parse(cx, "public_url", |s: &str| {
+        match s.strip_prefix("https://") {
+            Some(rest) if !rest.is_empty() && !rest.contains(['?', '#']) => {
+                Ok(s.trim_end_matches('/').to_owned())
+            }
+            _ => Err("must be an https:// URL without query or fragment"),
+        }
+    });
+    FilesConfig {
+        listen,
+        root,
+        key,
+        grant_ttl,
+        public_url,
     }
 }
 

@@ -1,24 +1,14 @@
-//! The HTTPS admin API: mutual TLS with an admin client certificate, HTTP/1.1, bounded
-//! connections and timeouts, graceful shutdown.
+//! The HTTPS admin API: mutual TLS with an admin client certificate, answering `/health`.
 //!
-//! Peers are operators' tools, authenticated by the TLS layer before any byte of HTTP is read.
-//! Routes are answered by [`route`], which is pure; this file only moves bytes.
-
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+//! Peers are operators' tools, authenticated by the TLS layer (admin CA only) before any byte of
+//! HTTP is read. Routes are answered by [`route`], which is pure; the accept loop is
+//! [`crate::edge::listener`].
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use rustls::ServerConfig;
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
-use tokio_rustls::TlsAcceptor;
+
+use crate::edge::listener::{ConnInfo, Handler};
 
 /// What the admin API reports about the running gateway.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -33,95 +23,18 @@ pub struct AdminStatus {
     pub started: String,
 }
 
-/// Limits of the admin listener.
-#[derive(Clone, Copy, Debug)]
-pub struct AdminLimits {
-    /// Concurrent connections.
-    pub max_connections: usize,
-    /// TLS handshake plus request headers.
-    pub request_timeout: Duration,
+/// The admin API's [`Handler`]: answers from the gateway status.
+#[derive(Debug)]
+pub struct AdminApi {
+    /// What `/health` reports.
+    pub status: AdminStatus,
 }
 
-/// Accepts connections on `listener` until `shutdown` turns true, then lets in-flight requests
-/// finish.
-pub async fn serve(
-    listener: TcpListener,
-    tls: Arc<ServerConfig>,
-    status: Arc<AdminStatus>,
-    limits: AdminLimits,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let acceptor = TlsAcceptor::from(tls);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    loop {
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(conn) => conn,
-            Err(err) => {
-                // Resource exhaustion (EMFILE and the like): back off instead of spinning.
-                tracing::warn!(%err, "admin accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let status = Arc::clone(&status);
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            connection(acceptor, stream, peer, status, limits, shutdown).await;
-            drop(permit);
-        });
-    }
-    // Wait until every connection has released its slot.
-    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _all = slots.acquire_many(all).await;
-}
+impl Handler for AdminApi {
+    type Body = Full<Bytes>;
 
-async fn connection(
-    acceptor: TlsAcceptor,
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    status: Arc<AdminStatus>,
-    limits: AdminLimits,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let tls = match tokio::time::timeout(limits.request_timeout, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(err)) => {
-            tracing::info!(%peer, %err, "admin TLS handshake rejected");
-            return;
-        }
-        Err(_) => {
-            tracing::info!(%peer, "admin TLS handshake timed out");
-            return;
-        }
-    };
-    let service = service_fn(move |req: Request<Incoming>| {
-        let status = Arc::clone(&status);
-        async move { Ok::<_, Infallible>(route(req.method(), req.uri().path(), &status)) }
-    });
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.request_timeout)
-        .max_buf_size(64 * 1024)
-        .serve_connection(TokioIo::new(tls), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        res = conn.as_mut() => {
-            if let Err(err) = res {
-                tracing::debug!(%peer, %err, "admin connection ended with an error");
-            }
-        }
-        _ = shutdown.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(limits.request_timeout, conn).await;
-        }
+    async fn handle(&self, req: Request<Incoming>, _conn: &ConnInfo) -> Response<Full<Bytes>> {
+        route(req.method(), req.uri().path(), &self.status)
     }
 }
 
