@@ -16,6 +16,7 @@ mod duration;
 mod gateway;
 mod image_delivery;
 mod join_window;
+mod pnp;
 mod policy_file;
 mod smart_install;
 #[cfg(test)]

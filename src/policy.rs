@@ -12,6 +12,7 @@ pub mod auth;
 pub mod delivery;
 pub mod join;
 pub mod net;
+pub mod provision;
 pub mod schedule;
 pub mod url;
 
@@ -59,6 +60,8 @@ pub enum Area {
     DeviceAuth,
     /// Where images and configurations may be delivered from.
     ImageDelivery,
+    /// PnP provisioning: which device gets which plan.
+    Provision,
 }
 
 impl Area {
@@ -69,6 +72,7 @@ impl Area {
             Self::JoinWindow => "join_window",
             Self::DeviceAuth => "device_auth",
             Self::ImageDelivery => "image_delivery",
+            Self::Provision => "provision",
         }
     }
 }
@@ -155,4 +159,6 @@ pub struct Policy {
     pub device_auth: auth::DeviceAuthPolicy,
     /// Image and configuration delivery.
     pub image_delivery: delivery::ImageDeliveryPolicy,
+    /// PnP device profiles and plans.
+    pub pnp: provision::PnpPolicy,
 }

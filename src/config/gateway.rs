@@ -249,7 +249,7 @@ fn non_empty_path(s: &str) -> Result<PathBuf, &'static str> {
     }
 }
 
-fn positive_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn positive_duration(s: &str) -> Result<Duration, String> {
     match parse_duration(s) {
         Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
         Ok(d) => Ok(d),

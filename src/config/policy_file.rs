@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ConfigError;
 use crate::config::doc::{Ctx, Node, Table, UniqueNames, one_of};
-use crate::config::{device_auth, image_delivery, join_window, smart_install};
+use crate::config::{device_auth, image_delivery, join_window, pnp, smart_install};
 use crate::policy::auth::TrustAnchorSet;
 use crate::policy::net::{AddrSet, HostSet, IpNet};
 use crate::policy::{Mode, Policy};
@@ -55,6 +55,7 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
         device_auth::parse(cx, t, anchor_sets)
     });
     let image_delivery = root.with_section(cx, "image_delivery", image_delivery::parse);
+    let pnp = root.with_section(cx, "pnp", |cx, t| pnp::parse(cx, t, &image_delivery));
     Policy {
         name,
         description,
@@ -62,6 +63,7 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
         join_window,
         device_auth,
         image_delivery,
+        pnp,
     }
 }
 

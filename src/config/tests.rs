@@ -5,6 +5,7 @@ mod device_auth;
 mod gateway;
 mod image_delivery;
 mod join_window;
+mod pnp;
 mod smart_install;
 
 use std::path::Path;

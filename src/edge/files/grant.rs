@@ -11,6 +11,8 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+use crate::policy::provision::is_safe_relative_path;
+
 /// Length of the file key.
 pub const FILE_KEY_BYTES: usize = 32;
 /// The most bytes of URL path a grant may have.
@@ -175,16 +177,7 @@ fn check_device(device: &str) -> Result<(), GrantError> {
 }
 
 fn check_path(path: &str) -> Result<(), GrantError> {
-    let safe = !path.is_empty()
-        && path.len() <= MAX_GRANT_PATH_BYTES
-        && path.split('/').all(|c| {
-            !c.is_empty()
-                && c != "."
-                && c != ".."
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'))
-        });
-    if safe {
+    if is_safe_relative_path(path) {
         Ok(())
     } else {
         Err(GrantError::BadPath)
