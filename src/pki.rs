@@ -12,6 +12,7 @@
 
 pub mod inspect;
 pub mod lab;
+pub mod sudi;
 pub mod verify;
 
 mod files;
