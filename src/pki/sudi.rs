@@ -12,10 +12,12 @@
 //! The results map onto the policy model: [`VerifiedSudiChain::into_verified_chain`] and
 //! [`cert_status`] give `crate::policy::auth::{VerifiedChain, CertStatus}`.
 
+pub mod attest;
 pub mod chain;
 
 mod legacy;
 
+pub use attest::{AttestError, Attestation, attest};
 pub use chain::verify_sudi_chain;
 
 use chrono::{DateTime, Utc};
