@@ -6,6 +6,7 @@ pub mod bench;
 pub mod certs;
 pub mod policy;
 pub mod serve;
+pub mod sudi;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub enum Command {
     /// Lab PKI: generate and inspect certificates.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
+    /// SUDI tools: verify `show platform sudi certificate sign` output.
+    #[command(subcommand)]
+    Sudi(sudi::SudiCommand),
     /// Audit log tools.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -76,6 +80,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve::run(args),
         Command::Policy(cmd) => policy::run(cmd),
         Command::Certs(cmd) => certs::run(cmd),
+        Command::Sudi(cmd) => sudi::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }
