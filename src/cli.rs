@@ -7,6 +7,7 @@ pub mod certs;
 pub mod files;
 pub mod policy;
 pub mod serve;
+pub mod sudi;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -36,6 +37,9 @@ pub enum Command {
     /// HTTPS file server: per-device download grants.
     #[command(subcommand)]
     Files(files::FilesCommand),
+    /// SUDI tools: verify `show platform sudi certificate sign` output.
+    #[command(subcommand)]
+    Sudi(sudi::SudiCommand),
     /// Audit log tools.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -81,6 +85,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Policy(cmd) => policy::run(cmd),
         Command::Certs(cmd) => certs::run(cmd),
         Command::Files(cmd) => files::run(cmd),
+        Command::Sudi(cmd) => sudi::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
     }

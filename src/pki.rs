@@ -12,6 +12,7 @@
 
 pub mod inspect;
 pub mod lab;
+pub mod sudi;
 pub mod verify;
 
 pub(crate) mod files;

@@ -16,6 +16,8 @@ use rustls_pki_types::CertificateDer;
 use crate::cli::{CliError, EXIT_FINDINGS};
 use crate::pki::inspect::CertInfo;
 use crate::pki::lab::{self, DEFAULT_DEVICE_DAYS, DeviceRequest};
+use crate::pki::sudi::chain::to_verdict;
+use crate::pki::sudi::{ChainOptions, verify_sudi_chain};
 use crate::pki::verify::{ChainVerdict, verify_chain};
 use crate::pki::{self, KeyKind};
 use crate::policy::auth::DeviceAuthPolicy;
@@ -143,11 +145,25 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode, CliError> {
         .ok_or_else(|| CliError::new(format!("{}: no certificate found", args.file.display())))?;
     let info = CertInfo::from_der(leaf)
         .map_err(|e| CliError::new(format!("{}: {e}", args.file.display())))?;
-    let anchors = load_anchors(args)?;
+    let policy = match &args.policy {
+        Some(path) => Some(load_device_auth(path)?),
+        None => None,
+    };
+    let anchors = load_anchors(&args.anchors, policy.as_ref())?;
     let at = args
         .at
         .map_or_else(crate::clock::now_system, SystemTime::from);
-    let verdict = verify_chain(leaf, intermediates, &anchors, at);
+    // The policy's danger_* knobs apply to SUDI leaves: the pinned-root SHA-1 path and the
+    // IDevID notAfter exception.
+    let opts = policy
+        .as_ref()
+        .map(ChainOptions::from_policy)
+        .unwrap_or_default();
+    let verdict = if opts.is_dangerous() && info.identity().is_some() {
+        to_verdict(&verify_sudi_chain(leaf, intermediates, &anchors, at, &opts))
+    } else {
+        verify_chain(leaf, intermediates, &anchors, at)
+    };
     let report = Report {
         file: &args.file,
         info: &info,
@@ -168,12 +184,20 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-fn load_anchors(args: &InspectArgs) -> Result<Vec<CertificateDer<'static>>, CliError> {
-    let mut paths = args.anchors.clone();
-    if let Some(policy_path) = &args.policy {
-        let policy = crate::config::load_policy_file(policy_path)
-            .map_err(|e| CliError::new(e.to_string()))?;
-        paths.extend(policy_anchor_paths(&policy.device_auth));
+/// The device-auth section of the policy file at `path`.
+pub(crate) fn load_device_auth(path: &Path) -> Result<DeviceAuthPolicy, CliError> {
+    let policy = crate::config::load_policy_file(path).map_err(|e| CliError::new(e.to_string()))?;
+    Ok(policy.device_auth)
+}
+
+/// The certificates in `paths` and in the anchor sets `policy` trusts.
+pub(crate) fn load_anchors(
+    paths: &[PathBuf],
+    policy: Option<&DeviceAuthPolicy>,
+) -> Result<Vec<CertificateDer<'static>>, CliError> {
+    let mut paths = paths.to_vec();
+    if let Some(policy) = policy {
+        paths.extend(policy_anchor_paths(policy));
     }
     let mut anchors = Vec::new();
     for path in &paths {
@@ -280,7 +304,8 @@ fn verdict_json(verdict: &ChainVerdict) -> serde_json::Value {
         "explanation": verdict.to_string(),
     });
     let extra = match verdict {
-        ChainVerdict::Valid { anchor_subject } => {
+        ChainVerdict::Valid { anchor_subject }
+        | ChainVerdict::ValidUnderDanger { anchor_subject, .. } => {
             Some(("anchor_subject", anchor_subject.as_str().into()))
         }
         ChainVerdict::Expired { not_after } => Some(("not_after", rfc3339(not_after).into())),
@@ -298,17 +323,17 @@ fn verdict_json(verdict: &ChainVerdict) -> serde_json::Value {
     value
 }
 
-fn rfc3339(t: &DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_at(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("not an RFC 3339 time ({e}), e.g. 2030-01-01T00:00:00Z"))
 }
 
-fn pki_error(err: pki::PkiError) -> CliError {
+pub(crate) fn pki_error(err: pki::PkiError) -> CliError {
     CliError::new(err.to_string())
 }
 

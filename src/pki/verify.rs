@@ -8,8 +8,9 @@
 //!
 //! SHA-1: webpki does not verify SHA-1 signatures. The real Cisco ACT2 SUDI CA is SHA-1 signed by
 //! Cisco Root CA 2048, so a chain that has to go through that signature comes out as
-//! [`ChainVerdict::UnsupportedSignatureAlgorithm`]; the pinned-root SHA-1 path for legacy SUDIs
-//! (`danger_accept_sha1_legacy_sudi` in the policy) is a separate, later component.
+//! [`ChainVerdict::UnsupportedSignatureAlgorithm`] here; the pinned-root SHA-1 path for legacy
+//! SUDIs (`danger_accept_sha1_legacy_sudi`) is [`crate::pki::sudi::verify_sudi_chain`], whose
+//! successes under a `danger_*` option are reported as [`ChainVerdict::ValidUnderDanger`].
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,6 +32,16 @@ pub enum ChainVerdict {
     Valid {
         /// Subject of the anchor the path ends in.
         anchor_subject: String,
+    },
+    /// The chain is valid only because a `danger_*` option allowed it: the pinned-root SHA-1
+    /// legacy path and/or an IDevID leaf past its notAfter.
+    ValidUnderDanger {
+        /// Subject of the anchor the path ends in.
+        anchor_subject: String,
+        /// SHA-256 of the root's DER, when the SHA-1 legacy path was used.
+        sha1_pinned_root: Option<[u8; 32]>,
+        /// The leaf IDevID is past its notAfter.
+        expired_idevid: bool,
     },
     /// A certificate on the path has expired.
     Expired {
@@ -62,14 +73,15 @@ pub enum ChainVerdict {
 impl ChainVerdict {
     /// Whether the chain is valid.
     pub fn is_valid(&self) -> bool {
-        matches!(self, Self::Valid { .. })
+        matches!(self, Self::Valid { .. } | Self::ValidUnderDanger { .. })
     }
 
-    /// A short machine name: `valid`, `expired`, `not_yet_valid`, `unknown_issuer`,
+    /// A short machine name: `valid`, `valid_under_danger`, `expired`, `not_yet_valid`, `unknown_issuer`,
     /// `bad_signature`, `unsupported_signature_algorithm`, `no_anchors` or `other`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Valid { .. } => "valid",
+            Self::ValidUnderDanger { .. } => "valid_under_danger",
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::UnknownIssuer => "unknown_issuer",
@@ -85,6 +97,24 @@ impl fmt::Display for ChainVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Valid { anchor_subject } => write!(f, "Valid (anchor: {anchor_subject})"),
+            Self::ValidUnderDanger {
+                anchor_subject,
+                sha1_pinned_root,
+                expired_idevid,
+            } => {
+                write!(f, "Valid under danger options (anchor: {anchor_subject})")?;
+                if let Some(root) = sha1_pinned_root {
+                    write!(
+                        f,
+                        "; SHA-1 legacy SUDI CA accepted under pinned root {}",
+                        hex::encode(root)
+                    )?;
+                }
+                if *expired_idevid {
+                    f.write_str("; IDevID past its notAfter accepted")?;
+                }
+                Ok(())
+            }
             Self::Expired { not_after } => write!(
                 f,
                 "Expired: a certificate on the path expired at {}",
@@ -102,7 +132,8 @@ impl fmt::Display for ChainVerdict {
                 if *sha1 {
                     f.write_str(
                         " (SHA-1, as the real Cisco ACT2 SUDI CA is signed; rustls-webpki \
-                         refuses SHA-1 — a pinned-root legacy SUDI path is a later component)",
+                         refuses SHA-1 — accepting it needs danger_accept_sha1_legacy_sudi with \
+                         the root pinned)",
                     )?;
                 }
                 Ok(())
@@ -121,36 +152,85 @@ pub fn verify_chain(
     anchors: &[CertificateDer<'_>],
     at: SystemTime,
 ) -> ChainVerdict {
+    match webpki_path(leaf, intermediates, anchors, at) {
+        Ok(path) => ChainVerdict::Valid {
+            anchor_subject: anchors
+                .get(path.anchor_index)
+                .map_or_else(|| "(unnamed anchor)".to_owned(), subject_of),
+        },
+        Err(PathError::NoAnchors) => ChainVerdict::NoAnchors,
+        Err(PathError::BadAnchor { index, detail }) => {
+            ChainVerdict::Other(format!("trust anchor #{}: {detail}", index + 1))
+        }
+        Err(PathError::BadLeaf { detail }) => {
+            ChainVerdict::Other(format!("leaf certificate: {detail}"))
+        }
+        Err(PathError::Webpki(err)) => from_webpki(err),
+    }
+}
+
+/// A path rustls-webpki found.
+#[derive(Clone, Debug)]
+pub(crate) struct WebpkiPath {
+    /// Index into the `anchors` slice of the anchor the path ends in (always in bounds).
+    pub(crate) anchor_index: usize,
+    /// The intermediates on the path, leaf side first.
+    pub(crate) intermediates: Vec<CertificateDer<'static>>,
+}
+
+/// Why rustls-webpki found no path.
+#[derive(Debug)]
+pub(crate) enum PathError {
+    /// No trust anchors were given.
+    NoAnchors,
+    /// An anchor is not a usable certificate.
+    BadAnchor { index: usize, detail: String },
+    /// The leaf is not a usable certificate.
+    BadLeaf { detail: String },
+    /// Path building failed.
+    Webpki(webpki::Error),
+}
+
+/// Runs rustls-webpki path building for TLS client authentication at `at`.
+pub(crate) fn webpki_path(
+    leaf: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    anchors: &[CertificateDer<'_>],
+    at: SystemTime,
+) -> Result<WebpkiPath, PathError> {
     if anchors.is_empty() {
-        return ChainVerdict::NoAnchors;
+        return Err(PathError::NoAnchors);
     }
     let mut trust = Vec::with_capacity(anchors.len());
-    for (i, anchor) in anchors.iter().enumerate() {
-        match webpki::anchor_from_trusted_cert(anchor) {
-            Ok(ta) => trust.push(ta),
-            Err(e) => return ChainVerdict::Other(format!("trust anchor #{}: {e:?}", i + 1)),
-        }
+    for (index, anchor) in anchors.iter().enumerate() {
+        let ta = webpki::anchor_from_trusted_cert(anchor).map_err(|e| PathError::BadAnchor {
+            index,
+            detail: format!("{e:?}"),
+        })?;
+        trust.push(ta);
     }
-    let end_entity = match EndEntityCert::try_from(leaf) {
-        Ok(ee) => ee,
-        Err(e) => return ChainVerdict::Other(format!("leaf certificate: {e:?}")),
-    };
+    let end_entity = EndEntityCert::try_from(leaf).map_err(|e| PathError::BadLeaf {
+        detail: format!("{e:?}"),
+    })?;
     let time = UnixTime::since_unix_epoch(at.duration_since(UNIX_EPOCH).unwrap_or_default());
-    let result = end_entity.verify_for_usage(
-        algorithms(),
-        &trust,
-        intermediates,
-        time,
-        KeyUsage::client_auth(),
-        None,
-        None,
-    );
-    match result {
-        Ok(path) => ChainVerdict::Valid {
-            anchor_subject: anchor_subject(path.anchor(), &trust, anchors),
-        },
-        Err(err) => from_webpki(err),
-    }
+    let path = end_entity
+        .verify_for_usage(
+            algorithms(),
+            &trust,
+            intermediates,
+            time,
+            KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map_err(PathError::Webpki)?;
+    Ok(WebpkiPath {
+        anchor_index: anchor_index(path.anchor(), &trust),
+        intermediates: path
+            .intermediate_certificates()
+            .map(|cert| cert.der().into_owned())
+            .collect(),
+    })
 }
 
 fn algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
@@ -159,7 +239,7 @@ fn algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
         .all
 }
 
-fn from_webpki(err: webpki::Error) -> ChainVerdict {
+pub(crate) fn from_webpki(err: webpki::Error) -> ChainVerdict {
     match err {
         webpki::Error::CertExpired { not_after, .. } => ChainVerdict::Expired {
             not_after: datetime(not_after),
@@ -193,21 +273,22 @@ fn unsupported(alg_id: &[u8]) -> ChainVerdict {
     ChainVerdict::UnsupportedSignatureAlgorithm { algorithm, sha1 }
 }
 
-fn anchor_subject(
-    found: &TrustAnchor<'_>,
-    trust: &[TrustAnchor<'_>],
-    anchors: &[CertificateDer<'_>],
-) -> String {
+fn anchor_index(found: &TrustAnchor<'_>, trust: &[TrustAnchor<'_>]) -> usize {
+    // webpki returns one of the anchors we passed in, so a match always exists.
     trust
         .iter()
         .position(|ta| {
             ta.subject_public_key_info == found.subject_public_key_info
                 && ta.subject == found.subject
         })
-        .and_then(|i| anchors.get(i))
-        .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
+        .unwrap_or_default()
+}
+
+/// The subject of a DER certificate, RFC 4514 style, or `(unnamed anchor)`.
+pub(crate) fn subject_of(der: &CertificateDer<'_>) -> String {
+    x509_parser::parse_x509_certificate(der)
         .map(|(_, cert)| cert.subject().to_string())
-        .unwrap_or_else(|| "(unnamed anchor)".to_owned())
+        .unwrap_or_else(|_| "(unnamed anchor)".to_owned())
 }
 
 fn datetime(t: UnixTime) -> DateTime<Utc> {
