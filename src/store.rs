@@ -10,7 +10,9 @@
 
 pub mod memory;
 pub mod migrations;
+pub mod pnp;
 pub mod sqlite;
+mod sqlite_pnp;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;

@@ -7,10 +7,11 @@ use crate::policy::join::{ClientOverride, Mac, ManualWindow};
 use crate::store::{Store, StoreError, migrations};
 
 /// State held in memory only.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryStore {
     manual: Option<ManualWindow>,
     clients: BTreeMap<Mac, ClientOverride>,
+    pub(crate) pnp: crate::store::pnp::MemoryPnp,
 }
 
 impl MemoryStore {

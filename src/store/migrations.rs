@@ -22,10 +22,11 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Never edit a released step; append a new one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "join-window state and client overrides",
-    sql: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "join-window state and client overrides",
+        sql: "
         CREATE TABLE join_window_state (
             id     INTEGER PRIMARY KEY CHECK (id = 1),
             manual TEXT NOT NULL CHECK (manual IN ('open', 'closed'))
@@ -35,7 +36,33 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             state TEXT NOT NULL CHECK (state IN ('allowed', 'held'))
         ) WITHOUT ROWID;
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "PnP devices and their history",
+        sql: "
+        CREATE TABLE pnp_devices (
+            serial       TEXT PRIMARY KEY,
+            pid          TEXT NOT NULL,
+            udi          TEXT NOT NULL,
+            state        TEXT NOT NULL,
+            profile      TEXT,
+            step         INTEGER NOT NULL CHECK (step >= 0),
+            approved     INTEGER NOT NULL CHECK (approved IN (0, 1)),
+            last_contact TEXT NOT NULL,
+            context      TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE pnp_history (
+            id     INTEGER PRIMARY KEY AUTOINCREMENT,
+            serial TEXT NOT NULL REFERENCES pnp_devices (serial) ON DELETE CASCADE,
+            at     TEXT NOT NULL,
+            state  TEXT NOT NULL,
+            note   TEXT NOT NULL
+        );
+        CREATE INDEX pnp_history_by_serial ON pnp_history (serial, id);
+    ",
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> u32 {

@@ -63,7 +63,12 @@ impl SqliteStore {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits it.
-    fn write(
+    /// The connection, for the other tables' implementations.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn write(
         &mut self,
         op: &'static str,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
@@ -183,7 +188,7 @@ fn override_from(s: String) -> Result<ClientOverride, StoreError> {
     })
 }
 
-fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(crate) fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { op, source }
 }
 
