@@ -3,7 +3,7 @@
 //!
 //! Inputs: typed values built by the service modules (trusted to be well-typed, not to be free of
 //! markup characters — everything is escaped here). The only unescaped output is
-//! [`Node::raw_attr`], used for correlators that were already validated as escaped attribute
+//! `Node::raw_attr`, used for correlators that were already validated as escaped attribute
 //! text by the parser (pnp.md §1.5: echo byte for byte).
 
 /// An element to render: name, attributes in insertion order, then text and children.

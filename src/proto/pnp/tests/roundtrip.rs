@@ -310,3 +310,65 @@ fn text_and_attributes_are_escaped() {
         "{xml}"
     );
 }
+
+#[test]
+fn renders_the_section_2_5_skeletons_exactly() {
+    let c = || Correlator::new("c-9").unwrap();
+    let body = |request: ServiceRequest| {
+        let xml = Request::new(c(), request).render(&header());
+        let start = xml.find("<request").unwrap();
+        xml[start..xml.len() - "</pnp>".len()].to_owned()
+    };
+    let exec = CliExec {
+        max_wait: Some("PT30S".into()),
+        xsd: Some(false),
+        ..CliExec::new("show version")
+    };
+    assert_eq!(
+        body(ServiceRequest::CliExec(exec)),
+        r#"<request xmlns="urn:cisco:pnp:cli-exec" correlator="c-9"><execCLI maxWait="PT30S" xsd="false"><cmd>show version</cmd></execCLI></request>"#
+    );
+    assert_eq!(
+        body(ServiceRequest::CliConfig(CliConfig::apply(&[
+            "hostname sw1"
+        ]))),
+        r#"<request xmlns="urn:cisco:pnp:cli-config" correlator="c-9"><configApply details="all"><config-data><cli-config-data><cmd>hostname sw1</cmd></cli-config-data></config-data></configApply></request>"#
+    );
+    let upgrade = ConfigUpgrade {
+        details: Some("all".into()),
+        source: Source {
+            file: FileLocation::Location("http://10.0.0.5/configs/FOC0000X0XX.cfg".into()),
+            checksum: None,
+        },
+        apply_to: Some(ApplyTo::Running),
+        abort_on_syntax_fault: false,
+        after: AfterOperation::NoReload,
+    };
+    assert_eq!(
+        body(ServiceRequest::ConfigUpgrade(upgrade)),
+        r#"<request xmlns="urn:cisco:pnp:config-upgrade" correlator="c-9"><config details="all"><copy><source><location>http://10.0.0.5/configs/FOC0000X0XX.cfg</location></source><applyTo>running</applyTo></copy></config><noReload/></request>"#
+    );
+    assert_eq!(
+        body(ServiceRequest::DeviceInfo(DeviceInfoRequest {
+            kind: DeviceInfoType::All
+        })),
+        r#"<request xmlns="urn:cisco:pnp:device-info" correlator="c-9"><deviceInfo type="all"/></request>"#
+    );
+    assert_eq!(
+        body(ServiceRequest::Capability),
+        r#"<request xmlns="urn:cisco:pnp:capability" correlator="c-9"/>"#
+    );
+}
+
+#[test]
+fn header_carries_session_and_credentials_escaped() {
+    let mut h = header();
+    h.sid = Some("s1".into());
+    h.usr = Some("admin".into());
+    h.pwd = Some("p\"w<d".into());
+    let xml = Bye::new(Correlator::new("c").unwrap()).render(&h);
+    assert!(
+        xml.contains(r#"sid="s1" usr="admin" pwd="p&quot;w&lt;d">"#),
+        "{xml}"
+    );
+}
