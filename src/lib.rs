@@ -5,6 +5,7 @@
 //! - [`config`]: `ztpgate.toml` and `policies/*.toml` into validated types.
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
+//! - [`proto`]: pure protocol codecs (PnP XML messages), bounded and fuzzable.
 //! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
 //! - [`pki`]: lab PKI generation and certificate inspection.
 //! - [`audit`]: the append-only, hash-chained JSONL audit log and its verifier.
@@ -15,7 +16,7 @@
 //! - [`cli`]: the command-line front end.
 //! - [`clock`]: the only reader of the clock.
 //!
-//! Pure modules (`policy`, later `proto`) never touch sockets, files, tokio or the clock;
+//! Pure modules (`policy`, `proto`) never touch sockets, files, tokio or the clock;
 //! `tests/architecture.rs` checks it.
 
 pub mod app;
@@ -28,4 +29,5 @@ pub mod edge;
 pub mod identity;
 pub mod pki;
 pub mod policy;
+pub mod proto;
 pub mod store;

@@ -1,0 +1,7 @@
+//! Protocol codecs. Everything under `proto` is pure: bytes and typed values in, typed values
+//! and bytes out — no sockets, no files, no async runtime, no clock (STYLE.md §2,
+//! `tests/architecture.rs`). Every input is treated as attacker-controlled and bounded.
+//!
+//! - [`pnp`]: Cisco Plug-and-Play XML messages (`../shared/protocols/pnp.md`).
+
+pub mod pnp;
