@@ -30,4 +30,5 @@ pub mod identity;
 pub mod pki;
 pub mod policy;
 pub mod proto;
+pub mod roles;
 pub mod store;

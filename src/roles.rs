@@ -1,0 +1,4 @@
+//! Roles behind the policy layer: state machines that do the provisioning job on top of the
+//! protocol codecs (`crate::proto`) and the policy decisions (`crate::policy`).
+
+pub mod pnp_server;

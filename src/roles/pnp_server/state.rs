@@ -1,0 +1,172 @@
+//! Named workflow states of a PnP device and the context the engine keeps between messages,
+//! stored as JSON in the device record so a restart resumes where the device was.
+//!
+//! Values read back from the store are the gateway's own; an unknown state name is reported, not
+//! guessed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// Where a device is in its onboarding. Names match what operators see in `show pnp devices`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DeviceState {
+    /// First contact, nothing decided yet.
+    New,
+    /// Unknown device held by the join window until an operator approves it.
+    Unclaimed,
+    /// Refused (join window closed, no profile, authentication failed); it backs off.
+    Refused,
+    /// Asked for device information.
+    DeviceInfo,
+    /// Asked to sign a nonce with its SUDI key.
+    SudiAttesting,
+    /// Running CLI commands.
+    CliRunning,
+    /// Checking free space before an image.
+    CheckingSpace,
+    /// Image install requested.
+    ImageInstalling,
+    /// Waiting for the device to come back after a reload.
+    Reloading,
+    /// File transfer requested.
+    FileTransferring,
+    /// Day-0 configuration being applied.
+    ConfigApplying,
+    /// Configuration being written to startup.
+    ConfigPersisting,
+    /// Plan complete.
+    Finished,
+    /// Not enough space on the destination file system.
+    BootflashNoSpace,
+    /// A step failed; the text says why.
+    Failed(String),
+}
+
+impl DeviceState {
+    /// Whether the plan is over (finished or failed): only an operator's retry or reset moves it.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Finished | Self::BootflashNoSpace | Self::Failed(_)
+        )
+    }
+}
+
+impl fmt::Display for DeviceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Self::New => "NEW",
+            Self::Unclaimed => "UNCLAIMED",
+            Self::Refused => "REFUSED",
+            Self::DeviceInfo => "DEVICE_INFO",
+            Self::SudiAttesting => "SUDI_ATTESTING",
+            Self::CliRunning => "CLI_RUNNING",
+            Self::CheckingSpace => "CHECKING_SPACE",
+            Self::ImageInstalling => "IMAGE_INSTALLING",
+            Self::Reloading => "RELOADING",
+            Self::FileTransferring => "FILE_TRANSFERRING",
+            Self::ConfigApplying => "CONFIG_APPLYING",
+            Self::ConfigPersisting => "CONFIG_PERSISTING",
+            Self::Finished => "FINISHED",
+            Self::BootflashNoSpace => "BOOTFLASH_NO_SPACE",
+            Self::Failed(why) => return write!(f, "FAILED({why})"),
+        };
+        f.write_str(name)
+    }
+}
+
+impl FromStr for DeviceState {
+    type Err = UnknownState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(why) = s.strip_prefix("FAILED(").and_then(|r| r.strip_suffix(')')) {
+            return Ok(Self::Failed(why.to_owned()));
+        }
+        Ok(match s {
+            "NEW" => Self::New,
+            "UNCLAIMED" => Self::Unclaimed,
+            "REFUSED" => Self::Refused,
+            "DEVICE_INFO" => Self::DeviceInfo,
+            "SUDI_ATTESTING" => Self::SudiAttesting,
+            "CLI_RUNNING" => Self::CliRunning,
+            "CHECKING_SPACE" => Self::CheckingSpace,
+            "IMAGE_INSTALLING" => Self::ImageInstalling,
+            "RELOADING" => Self::Reloading,
+            "FILE_TRANSFERRING" => Self::FileTransferring,
+            "CONFIG_APPLYING" => Self::ConfigApplying,
+            "CONFIG_PERSISTING" => Self::ConfigPersisting,
+            "FINISHED" => Self::Finished,
+            "BOOTFLASH_NO_SPACE" => Self::BootflashNoSpace,
+            _ => return Err(UnknownState),
+        })
+    }
+}
+
+/// A stored state name this version does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown PnP device state")]
+pub struct UnknownState;
+
+/// The request the engine is waiting for an answer to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    /// Correlator sent, compared byte for byte with the answer's.
+    pub correlator: String,
+    /// Service namespace suffix, e.g. `device-info`.
+    pub service: String,
+    /// When it was sent (seconds since the epoch).
+    pub sent: i64,
+}
+
+/// Waiting for a reload to finish.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReloadWait {
+    /// Do not ask the device anything before this time (seconds since the epoch) unless it says it
+    /// restarted.
+    pub not_before: i64,
+    /// The version the device must run afterwards, if known.
+    pub target_version: Option<String>,
+    /// How many times the version was checked.
+    pub checks: u32,
+}
+
+/// What the engine remembers about a device between messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Context {
+    /// Index of the current plan step.
+    pub step: usize,
+    /// Position inside the current step (e.g. which CLI command, apply vs. persist).
+    pub phase: u32,
+    /// Requests sent so far (part of each correlator).
+    pub seq: u64,
+    /// The request awaiting an answer.
+    pub pending: Option<Pending>,
+    /// The nonce of a SUDI attestation in flight.
+    pub nonce: Option<u64>,
+    /// The running version the device reported.
+    pub running_version: Option<String>,
+    /// Free bytes per file system (`bootflash:` → bytes), as reported.
+    pub free_bytes: BTreeMap<String, u64>,
+    /// A reload in progress.
+    pub reload: Option<ReloadWait>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_round_trip() {
+        for state in [
+            DeviceState::New,
+            DeviceState::ImageInstalling,
+            DeviceState::BootflashNoSpace,
+            DeviceState::Failed("image-install: 2305".into()),
+        ] {
+            assert_eq!(state.to_string().parse::<DeviceState>(), Ok(state));
+        }
+        assert_eq!("IMAGE_INSTALLING".parse(), Ok(DeviceState::ImageInstalling));
+        assert_eq!("nonsense".parse::<DeviceState>(), Err(UnknownState));
+    }
+}
