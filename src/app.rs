@@ -20,8 +20,11 @@ use crate::edge::admin::{AdminApi, AdminStatus};
 use crate::edge::files::FileServer;
 use crate::edge::files::key::{self, KeyError};
 use crate::edge::listener::{self, Handler, Limits};
+use crate::edge::pnp::provisioner::FileGrants;
+use crate::edge::pnp::{DeviceAnchors, PnpServer};
 use crate::edge::tls::{self, TlsError};
 use crate::pki::{self, PkiError};
+use crate::roles::pnp_server::workflow::Settings;
 use crate::store::{SqliteStore, Store, StoreError};
 
 /// Why the gateway could not start or stopped abnormally.
@@ -118,12 +121,13 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     }
 
     let audit = Arc::new(Mutex::new(audit));
+    let store = Arc::new(Mutex::new(store));
+    create_private_dir(&config.files.root)?;
+    let file_key = key::load_or_create(&config.files.key)?;
+    let anchors = device_anchors(&config);
+    let device_tls = tls::optional_client_auth_server(chain, key, &anchors.all())?;
     let mut files_bound = Vec::new();
     if !config.files.listen.is_empty() {
-        create_private_dir(&config.files.root)?;
-        let file_key = key::load_or_create(&config.files.key)?;
-        let device_roots = device_anchors(&config);
-        let files_tls = tls::optional_client_auth_server(chain, key, &device_roots)?;
         let files = Arc::new(FileServer::new(
             &config.files.root,
             file_key,
@@ -137,7 +141,36 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "ztpgate: file server listening on https://{local} (per-device grants; files in {})",
                 config.files.root.display()
             );
-            spawn(&mut tasks, listener, &files_tls, &files, limits, &stop_rx);
+            spawn(&mut tasks, listener, &device_tls, &files, limits, &stop_rx);
+        }
+    }
+    let mut pnp_bound = Vec::new();
+    if !config.pnp_server.listen.is_empty() {
+        let base_url = config
+            .files
+            .public_url
+            .clone()
+            .or_else(|| files_bound.first().map(|a| format!("https://{a}")))
+            .unwrap_or_default();
+        let pnp = Arc::new(PnpServer {
+            policy: Arc::new(config.policy.clone()),
+            store: Arc::clone(&store),
+            audit: Arc::clone(&audit),
+            files: FileGrants {
+                root: config.files.root.clone(),
+                key: file_key,
+                base_url,
+                ttl_secs: i64::try_from(config.files.grant_ttl.as_secs()).unwrap_or(3600),
+            },
+            anchors,
+            settings: Settings::default(),
+        });
+        for addr in &config.pnp_server.listen {
+            let listener = bind(*addr).await?;
+            let local = local_addr(&listener, *addr)?;
+            pnp_bound.push(local.to_string());
+            println!("ztpgate: PnP server listening on https://{local}/pnp/");
+            spawn(&mut tasks, listener, &device_tls, &pnp, limits, &stop_rx);
         }
     }
     audit.lock().await.append(
@@ -148,6 +181,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "policy": config.policy.name,
                 "admin_listen": admin_bound,
                 "files_listen": files_bound,
+                "pnp_listen": pnp_bound,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),
@@ -201,25 +235,28 @@ fn spawn<H: Handler>(
     ));
 }
 
-/// The device trust anchors the policy names, for client certificates on the file server. A set
-/// that cannot be read is skipped with a warning: device certificates are then simply not
-/// requested from it.
-fn device_anchors(config: &GatewayConfig) -> Vec<rustls_pki_types::CertificateDer<'static>> {
+/// The device trust anchors the policy names, by set. A set that cannot be read is skipped with a
+/// warning: its devices then fail authentication (and are audited) instead of stopping the gateway.
+fn device_anchors(config: &GatewayConfig) -> DeviceAnchors {
     let auth = &config.policy.device_auth;
-    let mut roots = Vec::new();
+    let mut anchors = DeviceAnchors::default();
     for set in auth
         .anchor_sets
         .iter()
         .filter(|s| auth.trust_anchors.contains(&s.name))
     {
+        let mut certs = Vec::new();
         for path in &set.paths {
             match pki::load_certs_pem(path) {
-                Ok(certs) => roots.extend(certs),
+                Ok(found) => certs.extend(found),
                 Err(err) => tracing::warn!(set = %set.name, %err, "trust anchors not loaded"),
             }
         }
+        if !certs.is_empty() {
+            anchors.sets.push((set.name.clone(), certs));
+        }
     }
-    roots
+    anchors
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered before any work starts.

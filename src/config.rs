@@ -164,6 +164,15 @@ pub struct GatewayConfig {
     pub pki: PkiConfig,
     /// HTTPS file server.
     pub files: FilesConfig,
+    /// PnP server.
+    pub pnp_server: PnpServerConfig,
+}
+
+/// The PnP server's HTTPS listener.
+#[derive(Clone, Debug)]
+pub struct PnpServerConfig {
+    /// Addresses to listen on; empty: no PnP server.
+    pub listen: Vec<SocketAddr>,
 }
 
 /// The HTTPS file server (images, configurations and files, through per-device grants).

@@ -5,4 +5,5 @@
 pub mod admin;
 pub mod files;
 pub mod listener;
+pub mod pnp;
 pub mod tls;

@@ -31,7 +31,7 @@ impl Gateway {
         std::fs::write(
             &config,
             "[gateway]\ndata_dir = \"state\"\npolicy = \"lab.toml\"\n\
-             [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n",
+             [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n[pnp_server]\nlisten = [\"127.0.0.1:0\"]\n",
         )
         .unwrap();
         let mut child = Command::new(BIN)

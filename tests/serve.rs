@@ -198,7 +198,7 @@ fn serves_from_a_config_file_on_an_ephemeral_port_and_restarts_on_the_same_state
     std::fs::write(
         &config,
         "[gateway]\ndata_dir = \"state\"\npolicy = \"policies/lab.toml\"\n\
-         [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n",
+         [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n[pnp_server]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .unwrap();
     for round in 0..2 {
@@ -264,7 +264,7 @@ fn announces_every_enabled_danger_option_at_startup() {
     std::fs::write(
         &config,
         "[gateway]\ndata_dir = \"state\"\npolicy = \"risky.toml\"\n\
-         [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n",
+         [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n[pnp_server]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .unwrap();
     let mut gw = Gateway::start(dir.path(), &["--config", config.to_str().unwrap()]);

@@ -14,7 +14,7 @@ use crate::config::duration::parse_duration;
 use crate::config::policy_file::{self, PolicyPaths, required_list};
 use crate::config::{
     AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FilesConfig, FsyncPolicy,
-    GatewayConfig, PkiConfig, StoreConfig, resolve,
+    GatewayConfig, PkiConfig, PnpServerConfig, StoreConfig, resolve,
 };
 use crate::policy::Policy;
 
@@ -52,6 +52,9 @@ pub(super) fn parse(
     });
     let pki = root.with_section(&mut cx, "pki", |cx, t| pki(cx, t, &data_dir));
     let files = root.with_section(&mut cx, "files", |cx, t| files(cx, t, &data_dir));
+    let pnp_server = root.with_section(&mut cx, "pnp_server", |cx, t| PnpServerConfig {
+        listen: listen_or_off(cx, t, SocketAddr::from(([127, 0, 0, 1], 8445))),
+    });
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -81,6 +84,7 @@ pub(super) fn parse(
         audit,
         pki,
         files,
+        pnp_server,
     })
 }
 
@@ -233,6 +237,14 @@ fn files(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> FilesConfi
         key,
         grant_ttl,
         public_url,
+    }
+}
+
+/// `listen`: socket addresses; an empty list turns the listener off; absent: `default`.
+fn listen_or_off(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default: SocketAddr) -> Vec<SocketAddr> {
+    match t.take("listen") {
+        Some(n) => n.strings(cx, str::parse::<SocketAddr>).unwrap_or_default(),
+        None => vec![default],
     }
 }
 

@@ -680,7 +680,7 @@ fn step_name(step: &Step) -> &'static str {
 /// A correlator for a bye answering a response that carried none (certificate-install and
 /// redirection may omit it).
 #[allow(clippy::expect_used)]
-fn fallback_correlator() -> Correlator {
+pub(crate) fn fallback_correlator() -> Correlator {
     // Invariant: a short ASCII constant without characters that need escaping is always a valid
     // correlator (`fallback_correlator_is_valid` checks it).
     Correlator::new(FALLBACK_CORRELATOR).expect("constant correlator is valid")

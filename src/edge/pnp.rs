@@ -1,0 +1,430 @@
+//! The PnP server's HTTPS endpoints (`/pnp/HELLO`, `/pnp/WORK-REQUEST`, `/pnp/WORK-RESPONSE`,
+//! pnp.md §1.2) and the per-message flow: parse → authenticate → choose the plan → run the engine
+//! → store → audit → answer.
+//!
+//! Bodies are attacker-controlled: capped at [`MAX_BODY_BYTES`] before parsing, parsed by the
+//! bounded `proto::pnp` reader. A device is identified by its verified certificate when it has
+//! one; the UDI it claims must match it (policy `udi_must_match_certificate`), otherwise the
+//! message is rejected, audited, and never reaches the workflow. Device state lives in the store,
+//! so a restart resumes every device where it was.
+
+pub mod provisioner;
+
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use rustls_pki_types::CertificateDer;
+use tokio::sync::Mutex;
+
+use crate::audit::{AuditEntry, AuditLog, EntryKind};
+use crate::edge::listener::{ConnInfo, Handler};
+use crate::edge::pnp::provisioner::{EdgeProvisioner, FileGrants};
+use crate::identity::Udi;
+use crate::pki::sudi::chain::verify_sudi_chain;
+use crate::pki::sudi::{ChainOptions, cert_status};
+use crate::policy::Policy;
+use crate::policy::auth::{AuthEvidence, AuthVerdict, CertStatus};
+use crate::policy::join::{JoinContext, JoinDevice, Purpose};
+use crate::policy::provision::{ProvisionSubject, ProvisionVerdict};
+use crate::proto::pnp::{
+    AgentMessage, Backoff, Bye, Header, Request as PnpRequest, ServiceRequest, WorkRequest,
+    parse_agent_message,
+};
+use crate::roles::pnp_server::state::{Context, DeviceState};
+use crate::roles::pnp_server::workflow::{
+    Device, Engine, Outcome, Reply, Settings, fallback_correlator,
+};
+use crate::store::pnp::{PnpDeviceRecord, PnpHistoryEntry, PnpStore};
+use crate::store::{SqliteStore, Store};
+
+/// The most bytes of a PnP body (pnp.md §2.6).
+pub const MAX_BODY_BYTES: usize = crate::proto::pnp::MAX_BODY_BYTES;
+
+/// Device trust anchors, by anchor set.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceAnchors {
+    /// `(set name, certificates)`, in policy order.
+    pub sets: Vec<(String, Vec<CertificateDer<'static>>)>,
+}
+
+impl DeviceAnchors {
+    /// Every anchor certificate.
+    pub fn all(&self) -> Vec<CertificateDer<'static>> {
+        self.sets
+            .iter()
+            .flat_map(|(_, c)| c.iter().cloned())
+            .collect()
+    }
+}
+
+/// The PnP server's [`Handler`].
+pub struct PnpServer {
+    /// Policy in force.
+    pub policy: Arc<Policy>,
+    /// Device state.
+    pub store: Arc<Mutex<SqliteStore>>,
+    /// Audit log.
+    pub audit: Arc<Mutex<AuditLog>>,
+    /// File grants for plans.
+    pub files: FileGrants,
+    /// Device trust anchors.
+    pub anchors: DeviceAnchors,
+    /// Engine settings.
+    pub settings: Settings,
+}
+
+impl Handler for PnpServer {
+    type Body = Full<Bytes>;
+
+    async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<Full<Bytes>> {
+        let path = req.uri().path().to_owned();
+        match (req.method().clone(), path.as_str()) {
+            // Any method: agents probe reachability with HELLO (pnp.md §1.2).
+            (_, "/pnp/HELLO") => reply(StatusCode::OK, String::new()),
+            (Method::POST, "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE") => {
+                match Limited::new(req.into_body(), MAX_BODY_BYTES)
+                    .collect()
+                    .await
+                {
+                    Ok(body) => self.exchange(&body.to_bytes(), conn).await,
+                    Err(_) => {
+                        self.deny(conn, "", "pnp-body-too-large", "body over 64 KiB or broken")
+                            .await;
+                        reply(StatusCode::PAYLOAD_TOO_LARGE, String::new())
+                    }
+                }
+            }
+            (_, "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE") => {
+                reply(StatusCode::METHOD_NOT_ALLOWED, String::new())
+            }
+            _ => reply(StatusCode::NOT_FOUND, String::new()),
+        }
+    }
+}
+
+impl PnpServer {
+    async fn exchange(&self, body: &[u8], conn: &ConnInfo) -> Response<Full<Bytes>> {
+        let msg = match parse_agent_message(body) {
+            Ok(msg) => msg,
+            Err(e) => {
+                self.deny(conn, "", "pnp-malformed", &e.to_string()).await;
+                return reply(StatusCode::BAD_REQUEST, String::new());
+            }
+        };
+        let claimed = match &msg {
+            AgentMessage::WorkRequest(w) => w.device_id.udi.clone(),
+            AgentMessage::Response(r) => r.envelope.udi.clone(),
+            AgentMessage::Fault(f) => f.envelope.udi.clone(),
+        };
+        let now = crate::clock::now_system();
+        let status = self.certificate(conn, now);
+        let decision = self.policy.device_auth.decide(&AuthEvidence {
+            certificate: status,
+            claimed_udi: Some(&claimed),
+        });
+        let (serial, pid) = match &decision.verdict {
+            AuthVerdict::Authenticated(id) => (id.sn().to_owned(), id.pid().to_owned()),
+            AuthVerdict::Unauthenticated => (claimed.sn.clone(), claimed.pid.clone()),
+            AuthVerdict::Reject(_) if decision.mode == crate::policy::Mode::Audit => {
+                (claimed.sn.clone(), claimed.pid.clone())
+            }
+            AuthVerdict::Reject(_) => {
+                let rule = decision.rule.name.clone();
+                self.deny(conn, &claimed.sn, &rule, &decision.reason).await;
+                return reply(StatusCode::FORBIDDEN, String::new());
+            }
+        };
+        let header = Header::new(&claimed);
+        let outcome = self.run(&msg, &claimed, &serial, &pid, conn).await;
+        match outcome {
+            Ok(Reply::Request(r)) => reply(StatusCode::OK, r.render(&header)),
+            Ok(Reply::Bye(b)) => reply(StatusCode::OK, b.render(&header)),
+            Err(why) => {
+                tracing::error!(%serial, %why, "PnP exchange failed");
+                reply(StatusCode::SERVICE_UNAVAILABLE, String::new())
+            }
+        }
+    }
+
+    /// The verified client certificate, judged against each trust-anchor set in turn.
+    fn certificate(&self, conn: &ConnInfo, now: std::time::SystemTime) -> CertStatus {
+        let Some((leaf, rest)) = conn.client_chain.split_first() else {
+            return CertStatus::NotPresented;
+        };
+        let opts = ChainOptions::from_policy(&self.policy.device_auth);
+        let mut last = None;
+        for (name, certs) in &self.anchors.sets {
+            match verify_sudi_chain(leaf, rest, certs, now, &opts) {
+                Ok(chain) => return cert_status(Ok(chain), name),
+                Err(e) => last = Some(e),
+            }
+        }
+        match last {
+            Some(e) => cert_status(Err(e), ""),
+            None => cert_status(Err(crate::pki::sudi::SudiChainError::NoAnchors), ""),
+        }
+    }
+
+    /// Loads the device, decides or continues its plan, stores the result.
+    async fn run(
+        &self,
+        msg: &AgentMessage,
+        claimed: &Udi,
+        serial: &str,
+        pid: &str,
+        conn: &ConnInfo,
+    ) -> Result<Reply, String> {
+        let now = crate::clock::now_utc();
+        let mut store = self.store.lock().await;
+        let mut rec = store
+            .pnp_device(serial)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_else(|| new_record(serial, pid, claimed, now));
+        let before = rec.state.clone();
+        rec.last_contact = now;
+        rec.udi = claimed.to_string();
+        let mut state: DeviceState = rec.state.parse().unwrap_or(DeviceState::New);
+        let mut ctx: Context = serde_json::from_value(rec.context.clone()).unwrap_or_default();
+        let mut notes = Vec::new();
+
+        if let AgentMessage::WorkRequest(_) = msg
+            && rec.profile.is_none()
+        {
+            let manual = store.manual_window().map_err(|e| e.to_string())?;
+            match self.choose(&rec, claimed, manual, now) {
+                (ProvisionVerdict::Run(profile), why) => {
+                    notes.push(why);
+                    rec.profile = Some(profile);
+                    state = DeviceState::New;
+                    ctx = Context::default();
+                }
+                (verdict, why) => {
+                    let (parked, minutes) = match verdict {
+                        ProvisionVerdict::Park => (true, self.policy.pnp.unclaimed_backoff_minutes),
+                        _ => (false, self.policy.pnp.refused_backoff_minutes),
+                    };
+                    rec.state = if parked {
+                        DeviceState::Unclaimed
+                    } else {
+                        DeviceState::Refused
+                    }
+                    .to_string();
+                    let reply = backoff(msg, &why, minutes);
+                    self.save(&mut store, &rec, &before, &why, now)?;
+                    drop(store);
+                    self.record(
+                        conn,
+                        serial,
+                        if parked { "park" } else { "deny" },
+                        "provision",
+                        &why,
+                    )
+                    .await;
+                    return reply;
+                }
+            }
+        }
+        let plan = rec
+            .profile
+            .as_deref()
+            .and_then(|p| self.policy.pnp.profile(p))
+            .map(|p| p.steps.clone());
+        let Some(plan) = plan else {
+            // A response from a device without a plan (or whose profile vanished): close it.
+            return Ok(bye_for(msg));
+        };
+        let engine = Engine {
+            plan: &plan,
+            device: Device { serial, pid },
+            settings: self.settings,
+        };
+        let anchors = self.anchors.all();
+        let mut provisioner = EdgeProvisioner {
+            files: &self.files,
+            anchors: &anchors,
+            auth: &self.policy.device_auth,
+            now: crate::clock::now_system(),
+            now_secs: now.timestamp(),
+        };
+        let outcome: Outcome = match msg {
+            AgentMessage::WorkRequest(w) => {
+                let nonce = fresh_nonce().map_err(|_| "no secure random bytes".to_owned())?;
+                engine.on_work_request(
+                    &state,
+                    &mut ctx,
+                    w,
+                    now.timestamp(),
+                    nonce,
+                    &mut provisioner,
+                )
+            }
+            AgentMessage::Response(r) => {
+                engine.on_response(&state, &mut ctx, r, now.timestamp(), &mut provisioner)
+            }
+            AgentMessage::Fault(f) => {
+                let why = format!(
+                    "agent fault: {}",
+                    f.string
+                        .as_deref()
+                        .or(f.details.as_deref())
+                        .unwrap_or("unspecified")
+                );
+                ctx.pending = None;
+                Outcome {
+                    reply: bye_for(msg),
+                    state: DeviceState::Failed(why.clone()),
+                    note: Some(why),
+                }
+            }
+        };
+        notes.extend(outcome.note.clone());
+        rec.state = outcome.state.to_string();
+        rec.step = u32::try_from(ctx.step).unwrap_or(u32::MAX);
+        rec.context = serde_json::to_value(&ctx).map_err(|e| e.to_string())?;
+        let note = notes.join("; ");
+        self.save(&mut store, &rec, &before, &note, now)?;
+        drop(store);
+        if rec.state != before {
+            self.record(conn, serial, &rec.state, "pnp-workflow", &note)
+                .await;
+        }
+        Ok(outcome.reply)
+    }
+
+    /// Which plan an unknown or new device gets: join window, then profiles.
+    fn choose(
+        &self,
+        rec: &PnpDeviceRecord,
+        claimed: &Udi,
+        manual: Option<crate::policy::join::ManualWindow>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> (ProvisionVerdict, String) {
+        let join = self.policy.join_window.decide(
+            &JoinDevice {
+                mac: None,
+                udi: Some(claimed.clone()),
+                pid: Some(rec.pid.clone()),
+                known: rec.approved,
+            },
+            &JoinContext {
+                manual,
+                client_override: None,
+                on_hold_list: false,
+                purpose: Purpose::PnpOnboarding,
+            },
+            now,
+        );
+        let d = self.policy.pnp.select(&ProvisionSubject {
+            serial: &rec.serial,
+            pid: &rec.pid,
+            approved: rec.approved,
+            join: join.verdict.state,
+        });
+        let why = format!("{} ({}); {} ({})", d.reason, d.rule, join.reason, join.rule);
+        (d.verdict, why)
+    }
+
+    fn save(
+        &self,
+        store: &mut SqliteStore,
+        rec: &PnpDeviceRecord,
+        before: &str,
+        note: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
+        let history = (rec.state != before || !note.is_empty()).then(|| PnpHistoryEntry {
+            at: now,
+            state: rec.state.clone(),
+            note: note.to_owned(),
+        });
+        store
+            .save_pnp_device(rec, history.as_ref())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn deny(&self, conn: &ConnInfo, device: &str, rule: &str, reason: &str) {
+        tracing::info!(peer = %conn.peer, device, rule, reason, "PnP message refused");
+        self.record(conn, device, "deny", rule, reason).await;
+    }
+
+    async fn record(&self, conn: &ConnInfo, device: &str, verdict: &str, rule: &str, reason: &str) {
+        let entry = AuditEntry {
+            kind: EntryKind::Decision,
+            area: "pnp".into(),
+            verdict: verdict.into(),
+            rule: rule.into(),
+            mode: "enforce".into(),
+            actor: device.into(),
+            detail: serde_json::json!({"peer": conn.peer.to_string(), "reason": reason}),
+        };
+        if let Err(err) = self
+            .audit
+            .lock()
+            .await
+            .append(entry, crate::clock::now_utc())
+        {
+            tracing::error!(%err, "cannot write the audit log");
+        }
+    }
+}
+
+fn new_record(
+    serial: &str,
+    pid: &str,
+    udi: &Udi,
+    now: chrono::DateTime<chrono::Utc>,
+) -> PnpDeviceRecord {
+    PnpDeviceRecord {
+        serial: serial.to_owned(),
+        pid: pid.to_owned(),
+        udi: udi.to_string(),
+        state: DeviceState::New.to_string(),
+        profile: None,
+        step: 0,
+        approved: false,
+        last_contact: now,
+        context: serde_json::Value::Null,
+    }
+}
+
+fn backoff(msg: &AgentMessage, why: &str, minutes: u32) -> Result<Reply, String> {
+    let AgentMessage::WorkRequest(WorkRequest { correlator, .. }) = msg else {
+        return Ok(bye_for(msg));
+    };
+    let m = u16::try_from(minutes.clamp(1, 2880)).unwrap_or(2880);
+    let b = Backoff::default_minutes(why, m).map_err(|e| e.to_string())?;
+    Ok(Reply::Request(Box::new(PnpRequest::new(
+        correlator.clone(),
+        ServiceRequest::Backoff(b),
+    ))))
+}
+
+fn bye_for(msg: &AgentMessage) -> Reply {
+    let corr = match msg {
+        AgentMessage::WorkRequest(w) => Some(w.correlator.clone()),
+        AgentMessage::Response(r) => r.correlator.clone(),
+        AgentMessage::Fault(f) => f.correlator.clone(),
+    };
+    Reply::Bye(Bye::new(corr.unwrap_or_else(fallback_correlator)))
+}
+
+fn fresh_nonce() -> Result<u64, rustls::crypto::GetRandomFailed> {
+    let mut bytes = [0u8; 8];
+    rustls::crypto::aws_lc_rs::default_provider()
+        .secure_random
+        .fill(&mut bytes)?;
+    // Printed in decimal in the CLI command; keep it positive and non-zero.
+    Ok((u64::from_be_bytes(bytes) >> 1).max(1))
+}
+
+fn reply(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = code;
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    resp
+}
