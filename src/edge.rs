@@ -5,4 +5,5 @@
 pub mod admin;
 pub mod files;
 pub mod listener;
+pub mod sudi_verifier;
 pub mod tls;
