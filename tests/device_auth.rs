@@ -2,6 +2,8 @@
 //! verify; a wrong challenge, a tampered signature, a certificate from another CA and garbage
 //! base64 each give their typed error; arbitrary input never panics.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -81,8 +83,8 @@ fn sign(device: &Device, message: &[u8], sha512: bool) -> Vec<u8> {
         KeyKind::P256 => {
             // aws-lc-rs signs P-256 only with SHA-256.
             assert!(!sha512, "no P-256/SHA-512 signer");
-            let key =
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8).unwrap();
+            let key = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8)
+                .unwrap();
             key.sign(&rng, message).unwrap().as_ref().to_vec()
         }
     }
@@ -97,12 +99,13 @@ fn answer(pem: &str, sig: &[u8], method: &str, hash: &str) -> DeviceAuthAnswer {
     }
 }
 
-/// Verifies `answer` to [`CHALLENGE`] now; the identity on success.
+/// Verifies `answer` to [`CHALLENGE`] now under `anchor`; the identity on success.
 fn check(
     answer: &DeviceAuthAnswer,
-    anchors: &[CertificateDer<'static>],
+    anchor: &CertificateDer<'static>,
 ) -> Result<String, DeviceAuthError> {
     let now = clock::now_system();
+    let anchors = std::slice::from_ref(anchor);
     verify_device_auth(CHALLENGE, answer, anchors, now, &ChainOptions::default())
         .map(|chain| chain.identity.to_string())
 }
@@ -112,10 +115,7 @@ fn accepts_rsa_answer_with_chain_bundle() {
     let l = lab();
     let sig = sign(&l.rsa, CHALLENGE.as_bytes(), false);
     let a = answer(&l.rsa.chain_pem, &sig, "RSA", "SHA256");
-    assert_eq!(
-        check(&a, &[l.root.clone()]).unwrap(),
-        "PID:ISR4321/K9 SN:FDO21520TGH"
-    );
+    assert_eq!(check(&a, &l.root).unwrap(), "PID:ISR4321/K9 SN:FDO21520TGH");
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn accepts_rsa_answer_with_sha512() {
     let l = lab();
     let sig = sign(&l.rsa, CHALLENGE.as_bytes(), true);
     let a = answer(&l.rsa.chain_pem, &sig, "rsa", "SHA512");
-    assert!(check(&a, &[l.root.clone()]).is_ok());
+    assert!(check(&a, &l.root).is_ok());
 }
 
 #[test]
@@ -131,10 +131,7 @@ fn accepts_p256_answer() {
     let l = lab();
     let sig = sign(&l.p256, CHALLENGE.as_bytes(), false);
     let a = answer(&l.p256.chain_pem, &sig, "ECDSA", "SHA256");
-    assert_eq!(
-        check(&a, &[l.root.clone()]).unwrap(),
-        "PID:C9300-24P SN:FOC2222X0AB"
-    );
+    assert_eq!(check(&a, &l.root).unwrap(), "PID:C9300-24P SN:FOC2222X0AB");
 }
 
 #[test]
@@ -144,9 +141,9 @@ fn accepts_leaf_only_when_the_sub_ca_is_an_anchor() {
     let mut a = answer(&l.rsa.leaf_pem, &sig, "RSA", "SHA256");
     a.encryption_method = None;
     a.hash_method = None;
-    assert!(check(&a, &[l.device_ca.clone()]).is_ok());
+    assert!(check(&a, &l.device_ca).is_ok());
     assert_eq!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::Chain(SudiChainError::UnknownIssuer))
     );
 }
@@ -156,10 +153,7 @@ fn rejects_signature_over_another_challenge() {
     let l = lab();
     let sig = sign(&l.rsa, b"SOMEOTHERCHALLENGE0000000000000000", false);
     let a = answer(&l.rsa.chain_pem, &sig, "RSA", "SHA256");
-    assert_eq!(
-        check(&a, &[l.root.clone()]),
-        Err(DeviceAuthError::BadSignature)
-    );
+    assert_eq!(check(&a, &l.root), Err(DeviceAuthError::BadSignature));
 }
 
 #[test]
@@ -174,14 +168,14 @@ fn rejects_tampered_signature_and_wrong_hash() {
         let mut sig = sign(device, CHALLENGE.as_bytes(), false);
         let wrong_hash = answer(&device.chain_pem, &sig, method, "SHA512");
         assert_eq!(
-            check(&wrong_hash, &[l.root.clone()]),
+            check(&wrong_hash, &l.root),
             Err(DeviceAuthError::BadSignature)
         );
         let last = sig.len() - 1;
         sig[last] ^= 0x01;
         let tampered = answer(&device.chain_pem, &sig, method, "SHA256");
         assert_eq!(
-            check(&tampered, &[l.root.clone()]),
+            check(&tampered, &l.root),
             Err(DeviceAuthError::BadSignature)
         );
     }
@@ -195,7 +189,7 @@ fn rejects_certificate_from_another_ca() {
     let a = answer(&other.rsa.chain_pem, &sig, "RSA", "SHA256");
     // Both lab PKIs name their CAs alike, so the path builds by name and the signature fails.
     assert_eq!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::Chain(SudiChainError::BadSignature))
     );
 }
@@ -207,13 +201,13 @@ fn rejects_garbage_base64_and_bad_pem() {
     let mut a = answer(&l.rsa.chain_pem, &sig, "RSA", "SHA256");
     a.sudi_cert = "not base64 !!".to_owned();
     assert_eq!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::BadBase64 { field: "sudi-cert" })
     );
     let mut a = answer(&l.rsa.chain_pem, &sig, "RSA", "SHA256");
     a.challenge_response = "%%%".to_owned();
     assert_eq!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::BadBase64 {
             field: "challenge-response"
         })
@@ -221,7 +215,7 @@ fn rejects_garbage_base64_and_bad_pem() {
     let broken = "-----BEGIN CERTIFICATE-----\nAAAA\n";
     let a = answer(broken, &sig, "RSA", "SHA256");
     assert!(matches!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::BadPem { .. })
     ));
 }
@@ -232,7 +226,7 @@ fn rejects_unsupported_and_mismatched_methods() {
     let sig = sign(&l.rsa, CHALLENGE.as_bytes(), false);
     let a = answer(&l.rsa.chain_pem, &sig, "RSA", "MD5");
     assert!(matches!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::UnsupportedMethod {
             field: "hash-method",
             ..
@@ -240,7 +234,7 @@ fn rejects_unsupported_and_mismatched_methods() {
     ));
     let a = answer(&l.rsa.chain_pem, &sig, "ECDSA", "SHA256");
     assert_eq!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::MethodMismatch {
             claimed: KeyAlgorithm::Ecdsa,
             key: KeyAlgorithm::Rsa,
@@ -254,7 +248,7 @@ fn rejects_oversized_signature_field() {
     let mut a = answer(&l.rsa.chain_pem, b"x", "RSA", "SHA256");
     a.challenge_response = "A".repeat(64 * 1024);
     assert!(matches!(
-        check(&a, &[l.root.clone()]),
+        check(&a, &l.root),
         Err(DeviceAuthError::TooLarge {
             field: "challenge-response",
             ..

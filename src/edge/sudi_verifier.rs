@@ -186,7 +186,13 @@ impl ClientCertVerifier for SudiClientVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
         let at = UNIX_EPOCH + Duration::from_secs(now.as_secs());
-        match verify_sudi_chain(end_entity, intermediates, &self.anchors, at, &self.options()) {
+        match verify_sudi_chain(
+            end_entity,
+            intermediates,
+            &self.anchors,
+            at,
+            &self.options(),
+        ) {
             Ok(_) => Ok(ClientCertVerified::assertion()),
             Err(err) => {
                 tracing::debug!(error = %err, reason = err.name(), "client certificate rejected");
@@ -292,7 +298,10 @@ mod tests {
     #[test]
     fn maps_chain_failures_to_certificate_errors() {
         let cases = [
-            (SudiChainError::UnknownIssuer, CertificateError::UnknownIssuer),
+            (
+                SudiChainError::UnknownIssuer,
+                CertificateError::UnknownIssuer,
+            ),
             (SudiChainError::BadSignature, CertificateError::BadSignature),
             (
                 SudiChainError::Sha1LegacyNotAllowed,

@@ -282,10 +282,7 @@ fn decode_b64(field: &'static str, text: &str, limit: usize) -> Result<Vec<u8>, 
             actual: text.len(),
         });
     }
-    let compact: Vec<u8> = text
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map_err(|_| DeviceAuthError::BadBase64 { field })
