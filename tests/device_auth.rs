@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use aws_lc_rs::rand::SystemRandom;
@@ -25,6 +25,7 @@ struct Device {
     chain_pem: String,
     leaf_pem: String,
     key: PrivateKeyDer<'static>,
+    key_path: PathBuf,
     kind: KeyKind,
 }
 
@@ -46,6 +47,7 @@ fn lab() -> Lab {
             chain_pem: std::fs::read_to_string(&files.chain).unwrap(),
             leaf_pem: std::fs::read_to_string(&files.cert).unwrap(),
             key: load_key_pem(&files.key).unwrap(),
+            key_path: files.key,
             kind,
         }
     };
@@ -254,6 +256,37 @@ fn rejects_oversized_signature_field() {
             ..
         })
     ));
+}
+
+#[test]
+fn accepts_p256_answer_with_sha512_signed_by_openssl() {
+    let l = lab();
+    let out = std::process::Command::new("openssl")
+        .args(["dgst", "-sha512", "-sign"])
+        .arg(&l.p256.key_path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(CHALLENGE.as_bytes())?;
+            child.wait_with_output()
+        });
+    let sig = match out {
+        Ok(out) if out.status.success() => out.stdout,
+        _ => {
+            eprintln!("skipped: openssl is not available to sign with P-256/SHA-512");
+            return;
+        }
+    };
+    let a = answer(&l.p256.chain_pem, &sig, "ECDSA", "SHA512");
+    assert!(check(&a, &l.root).is_ok());
+    let a = answer(&l.p256.chain_pem, &sig, "ECDSA", "SHA256");
+    assert_eq!(check(&a, &l.root), Err(DeviceAuthError::BadSignature));
 }
 
 proptest! {

@@ -130,7 +130,7 @@ impl SudiClientVerifier {
     }
 
     /// Verifies `client_chain` (leaf first, as the TLS layer reports it) at `at`, and names the
-    /// anchor set the chain ends in.
+    /// anchor set the chain ends in (the first set, in `trust_anchors` order, holding that anchor).
     pub fn identify(
         &self,
         client_chain: &[CertificateDer<'_>],
