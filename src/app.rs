@@ -20,8 +20,9 @@ use crate::edge::admin::{AdminApi, AdminStatus};
 use crate::edge::files::FileServer;
 use crate::edge::files::key::{self, KeyError};
 use crate::edge::listener::{self, Handler, Limits};
+use crate::edge::pnp::PnpServer;
 use crate::edge::pnp::provisioner::FileGrants;
-use crate::edge::pnp::{DeviceAnchors, PnpServer};
+use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::edge::tls::{self, TlsError};
 use crate::pki::{self, PkiError};
 use crate::roles::pnp_server::workflow::Settings;
@@ -124,8 +125,20 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let store = Arc::new(Mutex::new(store));
     create_private_dir(&config.files.root)?;
     let file_key = key::load_or_create(&config.files.key)?;
-    let anchors = device_anchors(&config);
-    let device_tls = tls::optional_client_auth_server(chain, key, &anchors.all())?;
+    // Device certificates are requested but not required at the TLS layer: the policy decides, so a
+    // device without one (or with a bad one) gets an audited refusal rather than a bare alert.
+    let verifier = match SudiClientVerifier::from_policy(&config.policy.device_auth, false) {
+        Ok(v) => Some(Arc::new(v)),
+        Err(err) => {
+            tracing::warn!(%err, "no device trust anchors: device certificates will be refused");
+            println!("ztpgate: WARNING: device trust anchors not loaded ({err})");
+            None
+        }
+    };
+    let device_tls = match &verifier {
+        Some(v) => tls::device_server(chain, key, Arc::clone(v))?,
+        None => tls::optional_client_auth_server(chain, key, &[])?,
+    };
     let mut files_bound = Vec::new();
     if !config.files.listen.is_empty() {
         let files = Arc::new(FileServer::new(
@@ -162,7 +175,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 base_url,
                 ttl_secs: i64::try_from(config.files.grant_ttl.as_secs()).unwrap_or(3600),
             },
-            anchors,
+            verifier,
             settings: Settings::default(),
         });
         for addr in &config.pnp_server.listen {
@@ -233,30 +246,6 @@ fn spawn<H: Handler>(
         limits,
         stop.clone(),
     ));
-}
-
-/// The device trust anchors the policy names, by set. A set that cannot be read is skipped with a
-/// warning: its devices then fail authentication (and are audited) instead of stopping the gateway.
-fn device_anchors(config: &GatewayConfig) -> DeviceAnchors {
-    let auth = &config.policy.device_auth;
-    let mut anchors = DeviceAnchors::default();
-    for set in auth
-        .anchor_sets
-        .iter()
-        .filter(|s| auth.trust_anchors.contains(&s.name))
-    {
-        let mut certs = Vec::new();
-        for path in &set.paths {
-            match pki::load_certs_pem(path) {
-                Ok(found) => certs.extend(found),
-                Err(err) => tracing::warn!(set = %set.name, %err, "trust anchors not loaded"),
-            }
-        }
-        if !certs.is_empty() {
-            anchors.sets.push((set.name.clone(), certs));
-        }
-    }
-    anchors
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered before any work starts.

@@ -6,4 +6,5 @@ pub mod admin;
 pub mod files;
 pub mod listener;
 pub mod pnp;
+pub mod sudi_verifier;
 pub mod tls;

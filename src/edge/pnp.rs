@@ -15,15 +15,14 @@ use std::sync::Arc;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use rustls_pki_types::CertificateDer;
 use tokio::sync::Mutex;
 
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::edge::listener::{ConnInfo, Handler};
 use crate::edge::pnp::provisioner::{EdgeProvisioner, FileGrants};
+use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::identity::Udi;
-use crate::pki::sudi::chain::verify_sudi_chain;
-use crate::pki::sudi::{ChainOptions, cert_status};
+use crate::pki::sudi::{SudiChainError, cert_status};
 use crate::policy::Policy;
 use crate::policy::auth::{AuthEvidence, AuthVerdict, CertStatus};
 use crate::policy::join::{JoinContext, JoinDevice, Purpose};
@@ -42,23 +41,6 @@ use crate::store::{SqliteStore, Store};
 /// The most bytes of a PnP body (pnp.md §2.6).
 pub const MAX_BODY_BYTES: usize = crate::proto::pnp::MAX_BODY_BYTES;
 
-/// Device trust anchors, by anchor set.
-#[derive(Clone, Debug, Default)]
-pub struct DeviceAnchors {
-    /// `(set name, certificates)`, in policy order.
-    pub sets: Vec<(String, Vec<CertificateDer<'static>>)>,
-}
-
-impl DeviceAnchors {
-    /// Every anchor certificate.
-    pub fn all(&self) -> Vec<CertificateDer<'static>> {
-        self.sets
-            .iter()
-            .flat_map(|(_, c)| c.iter().cloned())
-            .collect()
-    }
-}
-
 /// The PnP server's [`Handler`].
 pub struct PnpServer {
     /// Policy in force.
@@ -69,8 +51,9 @@ pub struct PnpServer {
     pub audit: Arc<Mutex<AuditLog>>,
     /// File grants for plans.
     pub files: FileGrants,
-    /// Device trust anchors.
-    pub anchors: DeviceAnchors,
+    /// The verifier of device certificates (SUDI chains); `None` when no trust anchors could be
+    /// loaded — every certificate then fails and is audited.
+    pub verifier: Option<Arc<SudiClientVerifier>>,
     /// Engine settings.
     pub settings: Settings,
 }
@@ -148,22 +131,12 @@ impl PnpServer {
         }
     }
 
-    /// The verified client certificate, judged against each trust-anchor set in turn.
+    /// The client certificate as the SUDI verifier judges it.
     fn certificate(&self, conn: &ConnInfo, now: std::time::SystemTime) -> CertStatus {
-        let Some((leaf, rest)) = conn.client_chain.split_first() else {
-            return CertStatus::NotPresented;
-        };
-        let opts = ChainOptions::from_policy(&self.policy.device_auth);
-        let mut last = None;
-        for (name, certs) in &self.anchors.sets {
-            match verify_sudi_chain(leaf, rest, certs, now, &opts) {
-                Ok(chain) => return cert_status(Ok(chain), name),
-                Err(e) => last = Some(e),
-            }
-        }
-        match last {
-            Some(e) => cert_status(Err(e), ""),
-            None => cert_status(Err(crate::pki::sudi::SudiChainError::NoAnchors), ""),
+        match (&self.verifier, conn.client_chain.is_empty()) {
+            (_, true) => CertStatus::NotPresented,
+            (Some(v), false) => v.cert_status(&conn.client_chain, now),
+            (None, false) => cert_status(Err(SudiChainError::NoAnchors), ""),
         }
     }
 
@@ -240,10 +213,10 @@ impl PnpServer {
             device: Device { serial, pid },
             settings: self.settings,
         };
-        let anchors = self.anchors.all();
+        let anchors = self.verifier.as_ref().map_or(&[][..], |v| v.anchors());
         let mut provisioner = EdgeProvisioner {
             files: &self.files,
-            anchors: &anchors,
+            anchors,
             auth: &self.policy.device_auth,
             now: crate::clock::now_system(),
             now_secs: now.timestamp(),

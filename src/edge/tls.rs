@@ -2,13 +2,16 @@
 //!
 //! The admin API requires a client certificate issued by the admin CA: the verifier is mandatory,
 //! never optional, and the admin CA is a different hierarchy from any device CA, so a device
-//! certificate can never authenticate as an operator. Inputs: operator-supplied PEM files.
+//! certificate can never authenticate as an operator. Device listeners verify client certificates
+//! as SUDI chains ([`device_server`]). Inputs: operator-supplied PEM files.
 
 use std::sync::Arc;
 
 use rustls::ServerConfig;
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::edge::sudi_verifier::SudiClientVerifier;
 
 /// Why a TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,24 @@ pub fn optional_client_auth_server(
         builder.with_client_cert_verifier(verifier)
     };
     let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(TlsError::Certificate)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A server configuration for device listeners: client certificates are verified as SUDI chains
+/// by `verifier`, which also decides whether one is mandatory.
+pub fn device_server(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    verifier: Arc<SudiClientVerifier>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(TlsError::Certificate)?
+        .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
         .map_err(TlsError::Certificate)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

@@ -7,6 +7,7 @@
 //! `../shared/protocols/pnp.md` §4.1 (CA hierarchy), §4.2 (leaf) and §4.4 (validation steps).
 //!
 //! - [`chain`]: [`verify_sudi_chain`], rustls-webpki first, then the pinned-root SHA-1 path.
+//! - [`device_auth`]: verifying a PnP device-auth answer (SUDI chain plus challenge signature).
 //! - [`attest`]: parsing and verifying `show platform sudi certificate sign nonce <N>` output.
 //!
 //! The results map onto the policy model: [`VerifiedSudiChain::into_verified_chain`] and
@@ -14,6 +15,7 @@
 
 pub mod attest;
 pub mod chain;
+pub mod device_auth;
 
 mod legacy;
 
