@@ -84,7 +84,11 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         schema = store.schema_version()?,
         "store opened"
     );
-    let audit = AuditLog::open(&config.audit.path, config.audit.fsync)?;
+    let audit = Arc::new(Mutex::new(AuditLog::open(
+        &config.audit.path,
+        config.audit.fsync,
+    )?));
+    let store = Arc::new(Mutex::new(store));
     for knob in config.policy.device_auth.dangers() {
         tracing::warn!(knob, "dangerous policy option enabled");
         println!("ztpgate: WARNING: policy enables {knob}");
@@ -103,6 +107,8 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
             policy: config.policy.name.clone(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         },
+        store: Arc::clone(&store),
+        audit: Arc::clone(&audit),
     });
     let limits = Limits {
         max_connections: config.admin.max_connections,
@@ -121,8 +127,6 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         spawn(&mut tasks, listener, &admin_tls, &admin, limits, &stop_rx);
     }
 
-    let audit = Arc::new(Mutex::new(audit));
-    let store = Arc::new(Mutex::new(store));
     create_private_dir(&config.files.root)?;
     let file_key = key::load_or_create(&config.files.key)?;
     // Device certificates are requested but not required at the TLS layer: the policy decides, so a

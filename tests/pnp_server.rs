@@ -183,3 +183,87 @@ fn refuses_missing_certificates_and_foreign_udis_and_audits_them() {
     drop(store);
     assert!(gw.stop().success());
 }
+
+#[test]
+fn holds_unknown_devices_in_manual_mode_until_an_operator_approves() {
+    if !have_curl() {
+        return;
+    }
+    let mut gw = Gateway::start_with(
+        |lab| lab.replace("mode = \"auto\"", "mode = \"manual\""),
+        "",
+    );
+    let port = gw.port("PnP server");
+    let cert = gw.device_cert(PID, SN);
+
+    let (code, body) = post(
+        &gw,
+        &port,
+        "/pnp/WORK-REQUEST",
+        &work_request(SN, "c-1"),
+        Some(&cert),
+    );
+    assert_eq!(code, 200);
+    let (_, msg) = parse_server_message(body.as_bytes()).unwrap();
+    let ServerMessage::Request(req) = msg else {
+        panic!("{body}")
+    };
+    assert!(
+        matches!(req.body, ServiceRequest::Backoff(_)),
+        "parked: {body}"
+    );
+
+    let (code, list) = gw.admin("GET", "/pnp/devices");
+    assert_eq!(code, 200);
+    assert_eq!(list["devices"][0]["serial"], SN);
+    assert_eq!(list["devices"][0]["state"], "UNCLAIMED");
+    // Retry makes no sense for a parked device; approval does.
+    assert_eq!(gw.admin("POST", &format!("/pnp/devices/{SN}/retry")).0, 409);
+    assert_eq!(gw.admin("POST", "/pnp/devices/NOSUCH/approve").0, 404);
+    let (code, approved) = gw.admin("POST", &format!("/pnp/devices/{SN}/approve"));
+    assert_eq!(code, 200, "{approved}");
+    assert_eq!(approved["device"]["approved"], true);
+
+    let (_, body) = post(
+        &gw,
+        &port,
+        "/pnp/WORK-REQUEST",
+        &work_request(SN, "c-2"),
+        Some(&cert),
+    );
+    let (_, msg) = parse_server_message(body.as_bytes()).unwrap();
+    let ServerMessage::Request(req) = msg else {
+        panic!("{body}")
+    };
+    assert!(
+        matches!(req.body, ServiceRequest::DeviceInfo(_)),
+        "released: {body}"
+    );
+
+    let (code, detail) = gw.admin("GET", &format!("/pnp/devices/{SN}"));
+    assert_eq!(code, 200);
+    let notes: Vec<String> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["note"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("approved by an operator")),
+        "{notes:?}"
+    );
+    let audit = gw.audit();
+    assert!(
+        audit
+            .iter()
+            .any(|(v, _, actor)| v == "pnp-approve" && actor.contains("ztpgate-admin")),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|(v, r, _)| v == "park" && r == "provision"),
+        "{audit:?}"
+    );
+    assert!(gw.stop().success());
+}

@@ -1,14 +1,24 @@
-//! The HTTPS admin API: mutual TLS with an admin client certificate, answering `/health`.
+//! The HTTPS admin API: mutual TLS with an admin client certificate, answering `/health` and the
+//! PnP device routes of [`pnp`].
 //!
 //! Peers are operators' tools, authenticated by the TLS layer (admin CA only) before any byte of
 //! HTTP is read. Routes are answered by [`route`], which is pure; the accept loop is
 //! [`crate::edge::listener`].
 
+pub mod pnp;
+
+use std::sync::Arc;
+
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
+use tokio::sync::Mutex;
+
+use crate::audit::AuditLog;
 use crate::edge::listener::{ConnInfo, Handler};
+use crate::pki::inspect::CertInfo;
+use crate::store::SqliteStore;
 
 /// What the admin API reports about the running gateway.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -24,17 +34,32 @@ pub struct AdminStatus {
 }
 
 /// The admin API's [`Handler`]: answers from the gateway status.
-#[derive(Debug)]
 pub struct AdminApi {
     /// What `/health` reports.
     pub status: AdminStatus,
+    /// Gateway state.
+    pub store: Arc<Mutex<SqliteStore>>,
+    /// Audit log (operator actions).
+    pub audit: Arc<Mutex<AuditLog>>,
 }
 
 impl Handler for AdminApi {
     type Body = Full<Bytes>;
 
-    async fn handle(&self, req: Request<Incoming>, _conn: &ConnInfo) -> Response<Full<Bytes>> {
-        route(req.method(), req.uri().path(), &self.status)
+    async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<Full<Bytes>> {
+        let operator = operator_name(conn);
+        let answer = pnp::route(
+            req.method(),
+            req.uri().path(),
+            &operator,
+            &self.store,
+            &self.audit,
+        )
+        .await;
+        match answer {
+            Some((code, body)) => json(code, &body),
+            None => route(req.method(), req.uri().path(), &self.status),
+        }
     }
 }
 
@@ -51,6 +76,14 @@ pub fn route(method: &Method, path: &str, status: &AdminStatus) -> Response<Full
             &serde_json::json!({"error": "not found"}),
         ),
     }
+}
+
+/// The operator's name: the subject of the admin certificate the TLS layer verified.
+fn operator_name(conn: &ConnInfo) -> String {
+    conn.client_chain
+        .first()
+        .and_then(|leaf| CertInfo::from_der(leaf).ok())
+        .map_or_else(|| "admin".to_owned(), |info| info.subject)
 }
 
 fn json<T: serde::Serialize>(code: StatusCode, body: &T) -> Response<Full<Bytes>> {

@@ -7,5 +7,6 @@
 //! File URLs, rendered configurations and SUDI checks come through the [`workflow::Provisioner`]
 //! trait, implemented at the edge.
 
+pub mod operator;
 pub mod state;
 pub mod workflow;

@@ -24,9 +24,15 @@ pub struct Gateway {
 impl Gateway {
     /// Starts `serve` with the lab policy, every listener on 127.0.0.1:0, plus `extra` config.
     pub fn start(extra: &str) -> Self {
+        Self::start_with(|lab| lab, extra)
+    }
+
+    /// Like [`Gateway::start`], with the lab policy text passed through `edit` first.
+    pub fn start_with(edit: impl FnOnce(String) -> String, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(repo.join("policies/lab.toml"), dir.path().join("lab.toml")).unwrap();
+        let lab = std::fs::read_to_string(repo.join("policies/lab.toml")).unwrap();
+        std::fs::write(dir.path().join("lab.toml"), edit(lab)).unwrap();
         let config = dir.path().join("gw.toml");
         std::fs::write(
             &config,
@@ -121,6 +127,26 @@ impl Gateway {
             format!("{}.chain.pem", base.display()),
             format!("{}.key", base.display()),
         )
+    }
+
+    /// `curl` to the admin API with the admin certificate.
+    pub fn admin(&mut self, method: &str, path: &str) -> (u16, serde_json::Value) {
+        let port = self.port("admin API");
+        let pki = self.state().join("pki");
+        let (cert, key) = (pki.join("admin.crt"), pki.join("admin.key"));
+        let (code, body) = self.curl(
+            &port,
+            path,
+            &[
+                "-X",
+                method,
+                "--cert",
+                cert.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+            ],
+        );
+        (code, serde_json::from_str(&body).unwrap_or_default())
     }
 
     /// `curl` against `https://localhost:PORT{path}`; returns (status or 0, body).
