@@ -15,6 +15,7 @@
 //! - [`bench`](mod@bench): the benchmarks behind `ztpgate bench`.
 //! - [`cli`]: the command-line front end.
 //! - [`clock`]: the only reader of the clock.
+//! - [`sim`]: device emulators (the PnP agent) for tests and benchmarks.
 //!
 //! Pure modules (`policy`, `proto`) never touch sockets, files, tokio or the clock;
 //! `tests/architecture.rs` checks it.
@@ -30,4 +31,5 @@ pub mod identity;
 pub mod pki;
 pub mod policy;
 pub mod proto;
+pub mod sim;
 pub mod store;
