@@ -10,3 +10,6 @@
 //! [`fleet`] are the async edge.
 
 pub mod device;
+pub mod fleet;
+pub mod http;
+pub mod pnp_agent;
