@@ -410,3 +410,35 @@ fn server_of(spec: &ServerSpec) -> Result<ServerUrl, String> {
         port: spec.port.unwrap_or(443),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_misbehaviour_name() {
+        for name in [
+            "wrong-udi",
+            "oversized",
+            "malformed",
+            "slow-drip",
+            "replay-correlator",
+        ] {
+            assert!(name.parse::<Misbehaviour>().is_ok(), "{name}");
+        }
+        assert!("nice".parse::<Misbehaviour>().is_err());
+    }
+
+    #[test]
+    fn reconnect_accepts_only_https() {
+        let spec = |protocol: &str| ServerSpec {
+            protocol: protocol.to_owned(),
+            address: ServerAddress::Host("pnp.example".to_owned()),
+            port: None,
+            localcert: None,
+            remotecert: None,
+        };
+        assert_eq!(server_of(&spec("https")).unwrap().port, 443);
+        assert!(server_of(&spec("http")).is_err());
+    }
+}
