@@ -18,9 +18,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use tokio_rustls::TlsAcceptor;
 
+use md5::{Digest as _, Md5};
 use ztpgate::edge::tls::mutual_tls_server;
 use ztpgate::pki::sudi::{ChainOptions, attest};
 use ztpgate::pki::{lab, load_certs_pem, load_key_pem};
+use ztpgate::proto::pnp::common::Source;
+use ztpgate::proto::pnp::{AfterOperation, FileLocation, ImageInstall};
 use ztpgate::proto::pnp::{
     AgentMessage, Backoff, Bye, CliExec, DeviceInfoRequest, DeviceInfoType, Header,
     Request as PnpRequest, ResponseBody, ServiceRequest, parse_agent_message, parse_work_request,
@@ -31,24 +34,58 @@ use ztpgate::sim::pnp_agent::{AgentOptions, FinalState, Misbehaviour};
 
 const NONCE: u64 = 987_654_321;
 
+const IMAGE: &str = "cat9k_iosxe.17.09.04a.SPA.bin";
+
 #[derive(Default)]
 struct Log {
     /// (path, body) of every request.
     requests: Vec<(String, String)>,
     work_requests: u32,
     client_cert_seen: bool,
+    /// Requests to hand out in order; then backoff terminate.
+    script: Vec<ServiceRequest>,
 }
 
-fn script(n: u32) -> ServiceRequest {
-    match n {
-        1 => ServiceRequest::DeviceInfo(DeviceInfoRequest {
+impl Log {
+    fn with(script: Vec<ServiceRequest>) -> Arc<Mutex<Self>> {
+        Arc::new(Mutex::new(Self {
+            script,
+            ..Self::default()
+        }))
+    }
+
+    fn next(&self) -> ServiceRequest {
+        let n = self.work_requests as usize;
+        self.script
+            .get(n - 1)
+            .cloned()
+            .unwrap_or_else(|| ServiceRequest::Backoff(Backoff::terminate("done")))
+    }
+
+    fn count(&self, path: &str) -> usize {
+        self.requests.iter().filter(|(p, _)| p == path).count()
+    }
+}
+
+fn image_bytes() -> Vec<u8> {
+    vec![0x5a; 64 * 1024]
+}
+
+fn basic_script() -> Vec<ServiceRequest> {
+    vec![
+        ServiceRequest::DeviceInfo(DeviceInfoRequest {
             kind: DeviceInfoType::All,
         }),
-        2 => ServiceRequest::CliExec(CliExec::new(&format!(
+        ServiceRequest::CliExec(CliExec::new(&format!(
             "show platform sudi certificate sign nonce {NONCE}"
         ))),
-        _ => ServiceRequest::Backoff(Backoff::terminate("done")),
-    }
+    ]
+}
+
+fn status(code: u16) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = hyper::StatusCode::from_u16(code).unwrap();
+    r
 }
 
 async fn answer(log: Arc<Mutex<Log>>, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -60,9 +97,14 @@ async fn answer(log: Arc<Mutex<Log>>, req: Request<Incoming>) -> Response<Full<B
     let reply = match path.as_str() {
         "/pnp/WORK-REQUEST" => {
             log.work_requests += 1;
-            let wr = parse_work_request(&body).unwrap();
-            let request = PnpRequest::new(wr.correlator.clone(), script(log.work_requests));
+            let Ok(wr) = parse_work_request(&body) else {
+                return status(400);
+            };
+            let request = PnpRequest::new(wr.correlator.clone(), log.next());
             request.render(&Header::reply_to(&wr.envelope))
+        }
+        p if p == format!("/images/{IMAGE}") => {
+            return Response::new(Full::new(image_bytes().into()));
         }
         "/pnp/WORK-RESPONSE" => match parse_agent_message(&body).unwrap() {
             AgentMessage::Response(r) => {
@@ -137,7 +179,7 @@ fn options(pki: &lab::LabPki, port: u16, misbehave: Option<Misbehaviour>) -> Fle
 async fn agent_runs_device_info_sudi_and_terminate_over_mutual_tls() {
     let dir = tempfile::tempdir().unwrap();
     let pki = lab::init(dir.path(), false).unwrap();
-    let log = Arc::new(Mutex::new(Log::default()));
+    let log = Log::with(basic_script());
     let port = serve(&pki, Arc::clone(&log)).await;
     let reports = run_fleet(&options(&pki, port, None)).await.unwrap();
     let report = &reports[0];
@@ -178,7 +220,7 @@ async fn agent_runs_device_info_sudi_and_terminate_over_mutual_tls() {
 async fn misbehaving_agent_claims_another_udi() {
     let dir = tempfile::tempdir().unwrap();
     let pki = lab::init(dir.path(), false).unwrap();
-    let log = Arc::new(Mutex::new(Log::default()));
+    let log = Log::with(basic_script());
     let port = serve(&pki, Arc::clone(&log)).await;
     let opts = options(&pki, port, Some(Misbehaviour::WrongUdi));
     let reports = run_fleet(&opts).await.unwrap();
@@ -197,4 +239,85 @@ async fn misbehaving_agent_claims_another_udi() {
             .sn,
         "FOC0001X"
     );
+}
+
+#[tokio::test]
+async fn image_install_fetches_over_https_reloads_and_reports_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = lab::init(dir.path(), false).unwrap();
+    let install = ServiceRequest::ImageInstall(ImageInstall {
+        source: Source {
+            file: FileLocation::Uri(format!("/images/{IMAGE}")),
+            checksum: Some(hex::encode(Md5::digest(image_bytes()))),
+        },
+        destination: None,
+        after: AfterOperation::DeviceDefault,
+    });
+    let info = ServiceRequest::DeviceInfo(DeviceInfoRequest {
+        kind: DeviceInfoType::Image,
+    });
+    let log = Log::with(vec![install, info]);
+    let port = serve(&pki, Arc::clone(&log)).await;
+    let reports = run_fleet(&options(&pki, port, None)).await.unwrap();
+    let report = &reports[0];
+    assert_eq!(report.state, FinalState::Terminated, "{}", report.line());
+    assert_eq!(report.services, ["image-install", "device-info", "backoff"]);
+    assert_eq!((report.reloads, report.version.as_str()), (1, "17.09.04a"));
+    let log = log.lock().await;
+    assert_eq!(log.count("/pnp/HELLO"), 2);
+    assert_eq!(log.count(&format!("/images/{IMAGE}")), 1);
+    let info = log
+        .requests
+        .iter()
+        .find(|(_, b)| b.contains("imageInfo"))
+        .unwrap();
+    assert!(info.1.contains("<versionString>17.09.04a</versionString>"));
+    let after_reload = log
+        .requests
+        .iter()
+        .filter(|(p, _)| p == "/pnp/WORK-REQUEST")
+        .nth(1);
+    assert!(after_reload.unwrap().1.contains("PnP Service Info 2408"));
+}
+
+#[tokio::test]
+async fn replayed_correlator_and_oversized_body_reach_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = lab::init(dir.path(), false).unwrap();
+    let log = Log::with(basic_script());
+    let port = serve(&pki, Arc::clone(&log)).await;
+    run_fleet(&options(&pki, port, Some(Misbehaviour::ReplayCorrelator)))
+        .await
+        .unwrap();
+    let correlators: Vec<String> = log
+        .lock()
+        .await
+        .requests
+        .iter()
+        .filter(|(p, _)| p == "/pnp/WORK-REQUEST")
+        .map(|(_, b)| {
+            parse_work_request(b.as_bytes())
+                .unwrap()
+                .correlator
+                .raw()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(correlators.len(), 3);
+    assert!(correlators.iter().all(|c| *c == correlators[0]));
+
+    let log = Log::with(basic_script());
+    let port = serve(&pki, Arc::clone(&log)).await;
+    let reports = run_fleet(&options(&pki, port, Some(Misbehaviour::Oversized)))
+        .await
+        .unwrap();
+    assert!(matches!(reports[0].state, FinalState::Error(_)));
+    assert!(!totals(&reports).1);
+    let log = log.lock().await;
+    let (_, body) = log
+        .requests
+        .iter()
+        .find(|(p, _)| p == "/pnp/WORK-REQUEST")
+        .unwrap();
+    assert!(body.len() >= 70 * 1024);
 }

@@ -26,7 +26,7 @@ use rustls_pki_types::CertificateDer;
 
 use crate::identity::Udi;
 use crate::proto::pnp::common::ServerSpec;
-use crate::proto::pnp::{BackoffAction, Request, ServiceRequest};
+use crate::proto::pnp::{Request, ServiceRequest};
 
 #[cfg(test)]
 use crate::proto::pnp::AfterOperation;
@@ -340,37 +340,6 @@ impl Device {
         self.running = self.startup.clone();
         self.config_register = self.config_register_next;
         self.hostname = self.configured_hostname();
-    }
-
-    fn backoff(
-        &mut self,
-        c: Option<&crate::proto::pnp::Correlator>,
-        action: &BackoffAction,
-    ) -> DeviceOutcome {
-        let directive = match action {
-            BackoffAction::CallbackAfter {
-                hours,
-                minutes,
-                seconds,
-            } => {
-                let secs = u64::from(hours.unwrap_or(0)) * 3600
-                    + u64::from(minutes.unwrap_or(0)) * 60
-                    + u64::from(seconds.unwrap_or(0));
-                let none = hours.is_none() && minutes.is_none() && seconds.is_none();
-                Directive::Wait(if none {
-                    EMPTY_CALLBACK_WAIT
-                } else {
-                    Duration::from_secs(secs)
-                })
-            }
-            BackoffAction::DefaultMinutes(m) => {
-                Directive::SetRetry(Duration::from_secs(u64::from(*m) * 60))
-            }
-            BackoffAction::Terminate => Directive::Terminate,
-        };
-        let mut outcome = self.ok(c, &crate::proto::pnp::Service::Backoff, Vec::new());
-        outcome.directive = directive;
-        outcome
     }
 
     /// The UDI.

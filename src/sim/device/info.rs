@@ -1,4 +1,5 @@
-//! Read-only and acknowledging services of the simulated device: device-info (§2.5.4),
+//! Read-only and acknowledging services of the simulated device: backoff (§2.5.3, turned into a
+//! [`Directive`]), device-info (§2.5.4),
 //! capability (§2.5.15), topology (§2.5.16), device-auth (§2.5.17), certificate-install and
 //! redirection (§2.5.13–14, acknowledged and turned into a reconnect), licensing and script
 //! (§2.5.10, §2.5.12: success with a note; nothing is installed or run).
@@ -8,12 +9,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{Device, DeviceOutcome, Directive};
+use std::time::Duration;
+
+use super::{Device, DeviceOutcome, Directive, EMPTY_CALLBACK_WAIT};
 use crate::proto::pnp::error_info::{DeviceAuthError, DeviceInfoError};
 use crate::proto::pnp::write::Node;
 use crate::proto::pnp::{
-    CertificateInstall, Correlator, DeviceAuthAnswer, DeviceAuthRequest, DeviceInfoType, ErrorCode,
-    Licensing, Redirection, Service,
+    BackoffAction, CertificateInstall, Correlator, DeviceAuthAnswer, DeviceAuthRequest,
+    DeviceInfoType, ErrorCode, Licensing, Redirection, Service,
 };
 
 /// Capabilities the simulated agent reports (pnp.md §2.5.15).
@@ -36,6 +39,37 @@ const CAPABILITIES: &[&str] = &[
 ];
 
 impl Device {
+    pub(super) fn backoff(
+        &mut self,
+        c: Option<&Correlator>,
+        action: &BackoffAction,
+    ) -> DeviceOutcome {
+        let directive = match action {
+            BackoffAction::CallbackAfter {
+                hours,
+                minutes,
+                seconds,
+            } => {
+                let secs = u64::from(hours.unwrap_or(0)) * 3600
+                    + u64::from(minutes.unwrap_or(0)) * 60
+                    + u64::from(seconds.unwrap_or(0));
+                let none = hours.is_none() && minutes.is_none() && seconds.is_none();
+                Directive::Wait(if none {
+                    EMPTY_CALLBACK_WAIT
+                } else {
+                    Duration::from_secs(secs)
+                })
+            }
+            BackoffAction::DefaultMinutes(m) => {
+                Directive::SetRetry(Duration::from_secs(u64::from(*m) * 60))
+            }
+            BackoffAction::Terminate => Directive::Terminate,
+        };
+        let mut outcome = self.ok(c, &Service::Backoff, Vec::new());
+        outcome.directive = directive;
+        outcome
+    }
+
     pub(super) fn device_info(
         &self,
         c: Option<&Correlator>,
