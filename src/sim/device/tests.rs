@@ -432,3 +432,34 @@ fn image_version_reads_cisco_file_names() {
     );
     assert_eq!(image_version("custom.bin"), "custom");
 }
+
+#[test]
+fn ecdsa_device_sudi_output_attests() {
+    let lab = lab();
+    let req = lab::DeviceRequest {
+        pid: "C9300-24P",
+        sn: "FOC0001",
+        key: KeyKind::P256,
+        days: 30,
+        out_name: Some("ecdsa-device"),
+        force: true,
+    };
+    let files = lab::issue(lab._dir.path(), &req).unwrap();
+    let key = load_key_pem(&files.key).unwrap();
+    let sudi = Sudi {
+        chain: [
+            lab.root.clone(),
+            lab.ca.clone(),
+            load_certs_pem(&files.cert).unwrap().remove(0),
+        ],
+        key: SigningKey::from_pkcs8(key.secret_der()).unwrap(),
+    };
+    assert_eq!(sudi.key.method(), "ECDSA");
+    let mut d = Device::new(DeviceSpec::lab("C9300-24P", "FOC0001"), Some(sudi));
+    let (ok, out) = exec_output(&mut d, "show platform sudi certificate sign nonce 7");
+    assert!(ok, "{out}");
+    let anchors = [lab.root.clone()];
+    let now = crate::clock::now_system();
+    let a = attest(&out, Some(7), &anchors, now, &ChainOptions::default()).unwrap();
+    assert_eq!(a.identity.sn, "FOC0001");
+}
