@@ -7,6 +7,7 @@ pub mod certs;
 pub mod files;
 pub mod policy;
 pub mod serve;
+pub mod sim;
 pub mod sudi;
 
 use std::fmt;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Simulators: PnP agents for tests and benchmarks.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 /// A command failure, reduced to the message shown to the operator and an exit code.
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Sudi(cmd) => sudi::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Sim(cmd) => sim::run(cmd),
     }
 }
 

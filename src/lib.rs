@@ -6,6 +6,7 @@
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
 //! - [`proto`]: pure protocol codecs (PnP XML messages), bounded and fuzzable.
+//! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine).
 //! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
 //! - [`pki`]: lab PKI generation and certificate inspection.
 //! - [`audit`]: the append-only, hash-chained JSONL audit log and its verifier.
@@ -15,6 +16,7 @@
 //! - [`bench`](mod@bench): the benchmarks behind `ztpgate bench`.
 //! - [`cli`]: the command-line front end.
 //! - [`clock`]: the only reader of the clock.
+//! - [`sim`]: device emulators (the PnP agent) for tests and benchmarks.
 //!
 //! Pure modules (`policy`, `proto`) never touch sockets, files, tokio or the clock;
 //! `tests/architecture.rs` checks it.
@@ -31,4 +33,5 @@ pub mod pki;
 pub mod policy;
 pub mod proto;
 pub mod roles;
+pub mod sim;
 pub mod store;

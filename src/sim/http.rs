@@ -1,0 +1,298 @@
+//! The agent's HTTPS client: one TLS connection and one HTTP/1.1 exchange per request (hyper
+//! `client::conn::http1` over tokio-rustls), a size-bounded response body, and the "slow drip"
+//! request body that sends one byte per interval.
+//!
+//! Trust: the server is verified against the caller's CA (the gateway CA); the client may
+//! present a certificate (the device's lab SUDI). Response bodies are bounded by
+//! [`MAX_RESPONSE_BYTES`]. Spec: `../shared/protocols/pnp.md` §1.1–§1.3.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use http_body_util::{BodyExt as _, Either, Full, Limited};
+use hyper::body::{Body, Bytes, Frame, SizeHint};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+/// The largest response body read (images are fetched through the same client).
+pub const MAX_RESPONSE_BYTES: usize = 1 << 30;
+/// Deadline of one exchange, connection included.
+pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Why an exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// Not `https://host[:port][/path]`.
+    #[error("not an https://host[:port] URL: {url}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+    },
+    /// TCP connection failed.
+    #[error("connect {host}:{port}: {source}")]
+    Connect {
+        /// Host.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// TLS handshake failed.
+    #[error("TLS handshake with {host}: {source}")]
+    Tls {
+        /// Host.
+        host: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The TLS client configuration was refused.
+    #[error("TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+    /// HTTP protocol failure.
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    /// The request could not be built.
+    #[error("HTTP request: {0}")]
+    Request(#[from] hyper::http::Error),
+    /// The response body is larger than [`MAX_RESPONSE_BYTES`] or broke off.
+    #[error("response body: {reason}")]
+    Body {
+        /// Cause.
+        reason: String,
+    },
+    /// The exchange took longer than [`EXCHANGE_TIMEOUT`].
+    #[error("timed out")]
+    Timeout,
+}
+
+/// A server endpoint: host and port (HTTPS only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerUrl {
+    /// Host name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// Port (443 by default).
+    pub port: u16,
+}
+
+impl ServerUrl {
+    /// Parses `https://host[:port][/path]` into the endpoint and the path (`/` when absent).
+    pub fn parse(url: &str) -> Result<(Self, String), HttpError> {
+        let bad = || HttpError::BadUrl {
+            url: url.to_owned(),
+        };
+        let rest = url
+            .get(..8)
+            .filter(|s| s.eq_ignore_ascii_case("https://"))
+            .and_then(|_| url.get(8..))
+            .ok_or_else(bad)?;
+        let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (host, after) = v6.split_once(']').ok_or_else(bad)?;
+            (host, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        let port = port.map_or(Ok(443), |p| p.parse::<u16>().map_err(|_| bad()))?;
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let server = Self {
+            host: host.to_owned(),
+            port,
+        };
+        Ok((server, path.to_owned()))
+    }
+}
+
+impl std::fmt::Display for ServerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "https://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "https://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A request body that sends one byte per `interval` (the slow-drip misbehaviour).
+#[derive(Debug)]
+pub struct Drip {
+    data: Bytes,
+    interval: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Drip {
+    /// Drips `data`, the first byte after one interval.
+    pub fn new(data: Bytes, interval: Duration) -> Self {
+        Self {
+            data,
+            interval,
+            sleep: Box::pin(tokio::time::sleep(interval)),
+        }
+    }
+}
+
+impl Body for Drip {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        if this.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        ready!(this.sleep.as_mut().poll(cx));
+        let next = this.sleep.deadline() + this.interval;
+        this.sleep.as_mut().reset(next);
+        Poll::Ready(Some(Ok(Frame::data(this.data.split_to(1)))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.data.len() as u64)
+    }
+}
+
+/// A request body: all at once, or dripped.
+pub type RequestBody = Either<Full<Bytes>, Drip>;
+
+/// The body of a normal request.
+pub fn full(data: impl Into<Bytes>) -> RequestBody {
+    Either::Left(Full::new(data.into()))
+}
+
+/// The HTTPS client of one device.
+#[derive(Clone)]
+pub struct HttpClient {
+    connector: TlsConnector,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpClient")
+    }
+}
+
+impl HttpClient {
+    /// A client trusting `roots`, presenting `identity` (chain and key) when given.
+    pub fn new(
+        roots: &[CertificateDer<'static>],
+        identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    ) -> Result<Self, HttpError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut store = rustls::RootCertStore::empty();
+        for root in roots {
+            store.add(root.clone())?;
+        }
+        let builder = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(store);
+        let mut config = match identity {
+            Some((chain, key)) => builder.with_client_auth_cert(chain, key)?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            connector: TlsConnector::from(Arc::new(config)),
+        })
+    }
+
+    /// One exchange: returns the status and the body.
+    pub async fn exchange(
+        &self,
+        server: &ServerUrl,
+        method: Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<(u16, Bytes), HttpError> {
+        tokio::time::timeout(
+            EXCHANGE_TIMEOUT,
+            self.exchange_inner(server, method, path, body),
+        )
+        .await
+        .map_err(|_| HttpError::Timeout)?
+    }
+
+    async fn exchange_inner(
+        &self,
+        server: &ServerUrl,
+        method: Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<(u16, Bytes), HttpError> {
+        let host = server.host.clone();
+        let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::BadUrl {
+            url: server.to_string(),
+        })?;
+        let tcp = TcpStream::connect((host.as_str(), server.port))
+            .await
+            .map_err(|source| HttpError::Connect {
+                host: host.clone(),
+                port: server.port,
+                source,
+            })?;
+        let tls = self
+            .connector
+            .connect(name, tcp)
+            .await
+            .map_err(|source| HttpError::Tls { host, source })?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        let connection = tokio::spawn(conn);
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, server.host.as_str())
+            .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)?;
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        let bytes = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| HttpError::Body {
+                reason: e.to_string(),
+            })?
+            .to_bytes();
+        drop(sender);
+        connection.abort();
+        Ok((status, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_https_urls_with_port_path_and_ipv6() {
+        let (s, p) = ServerUrl::parse("https://gw.example:8443/images/x.bin").unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, p.as_str()),
+            ("gw.example", 8443, "/images/x.bin")
+        );
+        let (s, p) = ServerUrl::parse("HTTPS://[::1]").unwrap();
+        assert_eq!((s.host.as_str(), s.port, p.as_str()), ("::1", 443, "/"));
+        assert_eq!(s.to_string(), "https://[::1]:443");
+    }
+
+    #[test]
+    fn rejects_plain_http_and_bad_ports() {
+        assert!(ServerUrl::parse("http://gw/").is_err());
+        assert!(ServerUrl::parse("https://gw:99999/").is_err());
+        assert!(ServerUrl::parse("https://:80/").is_err());
+    }
+}
