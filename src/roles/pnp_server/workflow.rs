@@ -189,7 +189,12 @@ impl Engine<'_> {
             Ok(Progress::Advance(note)) => {
                 ctx.step += 1;
                 ctx.phase = 0;
-                bye(step_state(self.plan.get(ctx.step)), Some(note))
+                let next = self.plan.get(ctx.step);
+                let note = match next {
+                    Some(Step::Finish(_)) | None => format!("{note}; plan complete"),
+                    Some(_) => note,
+                };
+                bye(step_state(next), Some(note))
             }
             Err(Failure::NoSpace(why)) => bye(DeviceState::BootflashNoSpace, Some(why)),
             Err(Failure::Failed(why)) => bye(DeviceState::Failed(why.clone()), Some(why)),
