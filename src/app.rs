@@ -141,7 +141,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     };
     let device_tls = match &verifier {
         Some(v) => tls::device_server(chain, key, Arc::clone(v))?,
-        None => tls::optional_client_auth_server(chain, key, &[])?,
+        None => tls::no_client_auth_server(chain, key)?,
     };
     let mut files_bound = Vec::new();
     if !config.files.listen.is_empty() {

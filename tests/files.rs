@@ -4,70 +4,32 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::{BIN, Gateway, have_curl};
 use sha2::{Digest, Sha256};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ztpgate");
 const DEVICE: &str = "FOC1234X0AB";
 
-struct Gateway {
-    child: Child,
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    files_port: String,
+/// A gateway and its file server.
+struct Files {
+    gw: Gateway,
+    port: String,
 }
 
-impl Gateway {
+impl Files {
     fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(repo.join("policies/lab.toml"), dir.path().join("lab.toml")).unwrap();
-        let config = dir.path().join("gw.toml");
-        std::fs::write(
-            &config,
-            "[gateway]\ndata_dir = \"state\"\npolicy = \"lab.toml\"\n\
-             [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = [\"127.0.0.1:0\"]\n[pnp_server]\nlisten = [\"127.0.0.1:0\"]\n",
-        )
-        .unwrap();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut files_port = None;
-        while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
-            if let Some(rest) = line.split("file server listening on https://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap();
-                files_port = Some(addr.rsplit(':').next().unwrap().to_owned());
-            }
-            if line.contains("serving (policy") {
-                break;
-            }
-        }
-        Self {
-            child,
-            files_port: files_port.expect("file server started"),
-            dir,
-            config,
-        }
+        let mut gw = Gateway::start("");
+        let port = gw.port("file server");
+        Self { gw, port }
     }
 
     fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
+        self.gw.state()
     }
 
     fn put(&self, name: &str, bytes: &[u8]) {
@@ -79,9 +41,9 @@ impl Gateway {
     fn grant(&self, device: &str, path: &str, ttl: &str) -> String {
         let out = Command::new(BIN)
             .args(["files", "grant", "--config"])
-            .arg(&self.config)
+            .arg(&self.gw.config)
             .args(["--device", device, "--path", path, "--ttl", ttl, "--base"])
-            .arg(format!("https://localhost:{}", self.files_port))
+            .arg(format!("https://localhost:{}", self.port))
             .output()
             .unwrap();
         assert!(
@@ -92,16 +54,13 @@ impl Gateway {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
-    /// Runs curl against the file server; returns (http status or 0 on failure, headers, body).
+    /// Runs curl against a full URL; returns (http status or 0 on failure, headers, body).
     fn curl(&self, url: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
-        let headers = self.dir.path().join("headers.txt");
-        let body = self.dir.path().join("body.bin");
+        let headers = self.gw.dir.path().join("headers.txt");
+        let body = self.gw.dir.path().join("body.bin");
         let _ = std::fs::remove_file(&body);
-        let out: Output = Command::new("curl")
-            .args(["-sS", "--max-time", "20", "--path-as-is", "--cacert"])
-            .arg(self.state().join("pki/ca.crt"))
-            .arg("--resolve")
-            .arg(format!("localhost:{}:127.0.0.1", self.files_port))
+        let out: Output = curl_command(self)
+            .arg("--path-as-is")
             .arg("-D")
             .arg(&headers)
             .arg("-o")
@@ -123,46 +82,26 @@ impl Gateway {
     }
 
     fn device_cert(&self, sn: &str) -> (String, String) {
-        let pki = self.state().join("pki");
-        let out = Command::new(BIN)
-            .args(["certs", "device", "--dir"])
-            .arg(&pki)
-            .args(["--pid", "C9300-24T", "--sn", sn, "--key", "p256"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let base = pki.join(format!("devices/C9300-24T_{sn}"));
-        (
-            format!("{}.chain.pem", base.display()),
-            format!("{}.key", base.display()),
-        )
+        self.gw.device_cert("C9300-24T", sn)
     }
 
     fn audit_rules(&self) -> Vec<String> {
-        std::fs::read_to_string(self.state().join("audit.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                format!(
-                    "{}:{}",
-                    v["verdict"].as_str().unwrap(),
-                    v["rule"].as_str().unwrap()
-                )
-            })
+        self.gw
+            .audit()
+            .into_iter()
+            .map(|(verdict, rule, _)| format!("{verdict}:{rule}"))
             .collect()
     }
 }
 
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `curl` trusting the gateway CA, with localhost resolved to the loopback listener.
+fn curl_command(f: &Files) -> Command {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(f.state().join("pki/ca.crt"))
+        .arg("--resolve")
+        .arg(format!("localhost:{}:127.0.0.1", f.port));
+    cmd
 }
 
 fn image() -> Vec<u8> {
@@ -178,20 +117,12 @@ fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn have_curl() -> bool {
-    let ok = Command::new("curl").arg("--version").output().is_ok();
-    if !ok {
-        eprintln!("skipping: curl is not installed (make test installs it)");
-    }
-    ok
-}
-
 #[test]
 fn delivers_granted_files_with_checksums_ranges_and_resume() {
     if !have_curl() {
         return;
     }
-    let gw = Gateway::start();
+    let gw = Files::start();
     let data = image();
     gw.put("images/c9300.bin", &data);
     let url = gw.grant(DEVICE, "images/c9300.bin", "10m");
@@ -221,13 +152,9 @@ fn delivers_granted_files_with_checksums_ranges_and_resume() {
     assert_eq!(code, 416);
 
     // Resume: curl continues a partial download where it stopped.
-    let partial = gw.dir.path().join("partial.bin");
+    let partial = gw.gw.dir.path().join("partial.bin");
     std::fs::write(&partial, &data[..123_456]).unwrap();
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "20", "--cacert"])
-        .arg(gw.state().join("pki/ca.crt"))
-        .arg("--resolve")
-        .arg(format!("localhost:{}:127.0.0.1", gw.files_port))
+    let out = curl_command(&gw)
         .args(["-C", "-", "-o"])
         .arg(&partial)
         .arg(&url)
@@ -257,7 +184,7 @@ fn refuses_forged_expired_foreign_and_escaping_requests_and_audits_them() {
     if !have_curl() {
         return;
     }
-    let gw = Gateway::start();
+    let gw = Files::start();
     gw.put("configs/FOC1234X0AB.cfg", b"hostname sw1\n");
     gw.put("configs/FOC9999X0ZZ.cfg", b"hostname sw2\n");
     let url = gw.grant(DEVICE, "configs/FOC1234X0AB.cfg", "10m");

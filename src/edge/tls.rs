@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rustls::ServerConfig;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::edge::sudi_verifier::SudiClientVerifier;
@@ -39,54 +40,22 @@ pub fn mutual_tls_server(
     if client_roots.is_empty() {
         return Err(TlsError::NoAnchor);
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for cert in client_roots {
         roots.add(cert.clone()).map_err(TlsError::BadAnchor)?;
     }
     let verifier =
-        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-            .build()?;
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(TlsError::Certificate)?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
-        .map_err(TlsError::Certificate)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider()).build()?;
+    server(chain, key, Some(verifier))
 }
 
-/// A server configuration that asks for a client certificate and verifies it against
-/// `client_roots` when one is presented, but also serves clients without one (the file server:
-/// a grant URL suffices; a certificate, when shown, must be the grant's device). With no roots,
-/// client certificates are not requested at all.
-pub fn optional_client_auth_server(
+/// A server configuration that does not ask for client certificates (device listeners when no
+/// device trust anchors could be loaded: every device is then refused by policy, and audited).
+pub fn no_client_auth_server(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
-    client_roots: &[CertificateDer<'static>],
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(TlsError::Certificate)?;
-    let builder = if client_roots.is_empty() {
-        builder.with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in client_roots {
-            roots.add(cert.clone()).map_err(TlsError::BadAnchor)?;
-        }
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-            .allow_unauthenticated()
-            .build()?;
-        builder.with_client_cert_verifier(verifier)
-    };
-    let mut config = builder
-        .with_single_cert(chain, key)
-        .map_err(TlsError::Certificate)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    server(chain, key, None)
 }
 
 /// A server configuration for device listeners: client certificates are verified as SUDI chains
@@ -96,11 +65,27 @@ pub fn device_server(
     key: PrivateKeyDer<'static>,
     verifier: Arc<SudiClientVerifier>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
+    server(chain, key, Some(verifier))
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// TLS 1.2 and 1.3 with the aws-lc-rs provider's safe defaults, HTTP/1.1 over ALPN.
+fn server(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    verifier: Option<Arc<dyn ClientCertVerifier>>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(TlsError::Certificate)?
-        .with_client_cert_verifier(verifier)
+        .map_err(TlsError::Certificate)?;
+    let builder = match verifier {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder
         .with_single_cert(chain, key)
         .map_err(TlsError::Certificate)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

@@ -17,6 +17,8 @@ pub struct Gateway {
     pub child: Child,
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// The data directory.
+    pub data: PathBuf,
     lines: mpsc::Receiver<String>,
     pub seen: Vec<String>,
 }
@@ -46,11 +48,21 @@ impl Gateway {
         Self::spawn(dir, config)
     }
 
-    /// Starts `serve --config` for an existing directory and configuration.
+    /// Starts `serve --config` for an existing directory and configuration (data in `state`).
     pub fn spawn(dir: tempfile::TempDir, config: PathBuf) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
+        let data = dir.path().join("state");
+        Self::launch(dir, Some(config), data)
+    }
+
+    /// Starts `serve` in `dir` (with `--config` when given; else the embedded lab defaults) and
+    /// waits until it serves.
+    pub fn launch(dir: tempfile::TempDir, config: Option<PathBuf>, data: PathBuf) -> Self {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve").current_dir(dir.path());
+        if let Some(config) = &config {
+            cmd.arg("--config").arg(config);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -67,7 +79,8 @@ impl Gateway {
         let mut gw = Self {
             child,
             dir,
-            config,
+            config: config.unwrap_or_default(),
+            data,
             lines,
             seen: Vec::new(),
         };
@@ -105,7 +118,7 @@ impl Gateway {
     }
 
     pub fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
+        self.data.clone()
     }
 
     /// Issues a lab device certificate; returns (chain file, key file).
@@ -114,7 +127,7 @@ impl Gateway {
         let out = Command::new(BIN)
             .args(["certs", "device", "--dir"])
             .arg(&pki)
-            .args(["--pid", pid, "--sn", sn, "--key", "p256"])
+            .args(["--pid", pid, "--sn", sn, "--key", "p256", "--force"])
             .output()
             .unwrap();
         assert!(
@@ -164,6 +177,19 @@ impl Gateway {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
         (code.trim().parse().unwrap_or(0), body.to_owned())
+    }
+
+    /// Runs `ztpgate audit verify` on the gateway's log; returns (success, stdout).
+    pub fn verify_audit(&self) -> (bool, String) {
+        let out = Command::new(BIN)
+            .args(["audit", "verify"])
+            .arg(self.state().join("audit.jsonl"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 
     /// Every audit record as (verdict, rule, actor).
