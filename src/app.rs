@@ -128,6 +128,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     }
 
     create_private_dir(&config.files.root)?;
+    if config.pki.generate_lab {
+        seed_lab_template(&config.files.root);
+    }
     let file_key = key::load_or_create(&config.files.key)?;
     // Device certificates are requested but not required at the TLS layer: the policy decides, so a
     // device without one (or with a bad one) gets an audited refusal rather than a bare alert.
@@ -250,6 +253,23 @@ fn spawn<H: Handler>(
         limits,
         stop.clone(),
     ));
+}
+
+/// The lab's day-0 template (`configs/default.cfg` under the file root), written once so the lab
+/// policy's plan works out of the box; an existing file is never touched.
+fn seed_lab_template(root: &Path) {
+    let path = root.join("configs/default.cfg");
+    if path.exists() {
+        return;
+    }
+    let text = "! day-0 configuration rendered by ztpgate for {{pid}} {{serial}}\n\
+                hostname lab-{{serial}}\n\
+                no vstack\n";
+    let written =
+        std::fs::create_dir_all(root.join("configs")).and_then(|()| std::fs::write(&path, text));
+    if let Err(err) = written {
+        tracing::warn!(path = %path.display(), %err, "lab template not written");
+    }
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, registered before any work starts.
