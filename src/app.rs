@@ -134,8 +134,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let file_key = key::load_or_create(&config.files.key)?;
     // Device certificates are requested but not required at the TLS layer: the policy decides, so a
     // device without one (or with a bad one) gets an audited refusal rather than a bare alert.
+    let (reject_tx, reject_rx) = tokio::sync::mpsc::channel(REJECTION_QUEUE);
     let verifier = match SudiClientVerifier::from_policy(&config.policy.device_auth, false) {
-        Ok(v) => Some(Arc::new(v)),
+        Ok(v) => Some(Arc::new(v.with_rejection_reports(reject_tx))),
         Err(err) => {
             tracing::warn!(%err, "no device trust anchors: device certificates will be refused");
             println!("ztpgate: WARNING: device trust anchors not loaded ({err})");
@@ -182,7 +183,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 base_url,
                 ttl_secs: i64::try_from(config.files.grant_ttl.as_secs()).unwrap_or(3600),
             },
-            verifier,
+            verifier: verifier.clone(),
             settings: Settings::default(),
         });
         for addr in &config.pnp_server.listen {
@@ -207,6 +208,10 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         ),
         crate::clock::now_utc(),
     )?;
+    tasks.spawn(audit_rejections(reject_rx, Arc::clone(&audit)));
+    // Only the listeners keep the verifier (and so the report channel) alive from here on: once
+    // they stop, the rejection task ends too.
+    drop((device_tls, verifier));
     println!(
         "ztpgate: serving (policy {:?}); press Ctrl-C to stop",
         config.policy.name
@@ -253,6 +258,34 @@ fn spawn<H: Handler>(
         limits,
         stop.clone(),
     ));
+}
+
+/// Refused device certificates waiting to be audited.
+const REJECTION_QUEUE: usize = 1_024;
+
+/// Writes an audit record for every device certificate refused during a TLS handshake.
+async fn audit_rejections(
+    mut rx: tokio::sync::mpsc::Receiver<crate::edge::sudi_verifier::Rejection>,
+    audit: Arc<Mutex<AuditLog>>,
+) {
+    while let Some(r) = rx.recv().await {
+        let entry = AuditEntry {
+            kind: crate::audit::EntryKind::Decision,
+            area: "device_auth".into(),
+            verdict: "deny".into(),
+            rule: "tls-certificate".into(),
+            mode: "enforce".into(),
+            actor: r.serial.clone().unwrap_or_default(),
+            detail: serde_json::json!({
+                "subject": r.subject,
+                "reason": r.reason,
+                "detail": r.detail,
+            }),
+        };
+        if let Err(err) = audit.lock().await.append(entry, crate::clock::now_utc()) {
+            tracing::error!(%err, "cannot write the audit log");
+        }
+    }
 }
 
 /// The lab's day-0 template (`configs/default.cfg` under the file root), written once so the lab

@@ -161,6 +161,50 @@ fn refuses_missing_certificates_and_foreign_udis_and_audits_them() {
         Some(&cert),
     );
     assert_eq!(code, 400);
+    // A SUDI-style certificate from a CA the policy does not trust: the handshake fails, and the
+    // refusal is audited all the same.
+    let other = gw.dir.path().join("other-pki");
+    for args in [
+        vec!["certs", "init", "--dir", other.to_str().unwrap()],
+        vec![
+            "certs",
+            "device",
+            "--dir",
+            other.to_str().unwrap(),
+            "--pid",
+            PID,
+            "--sn",
+            "FOREIGN1",
+            "--key",
+            "p256",
+        ],
+    ] {
+        assert!(
+            std::process::Command::new(common::BIN)
+                .args(&args)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let foreign = (
+        other
+            .join(format!("devices/{PID}_FOREIGN1.chain.pem"))
+            .display()
+            .to_string(),
+        other
+            .join(format!("devices/{PID}_FOREIGN1.key"))
+            .display()
+            .to_string(),
+    );
+    let (code, _) = post(
+        &gw,
+        &port,
+        "/pnp/WORK-REQUEST",
+        &work_request("FOREIGN1", CORRELATOR),
+        Some(&foreign),
+    );
+    assert_eq!(code, 0, "TLS handshake refused");
     let big = format!("<pnp>{}</pnp>", "x".repeat(70_000));
     let (code, _) = post(&gw, &port, "/pnp/WORK-REQUEST", &big, Some(&cert));
     assert_eq!(code, 413);

@@ -46,6 +46,21 @@ pub struct SudiClientVerifier {
     ignore_idevid_not_after: bool,
     mandatory: bool,
     algorithms: WebPkiSupportedAlgorithms,
+    rejections: Option<tokio::sync::mpsc::Sender<Rejection>>,
+}
+
+/// A client certificate refused during a TLS handshake, for the audit log (the handshake itself
+/// only ends with an alert).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Subject of the presented certificate (or a note that it could not be parsed).
+    pub subject: String,
+    /// Serial number from the subject's SUDI identity, if any.
+    pub serial: Option<String>,
+    /// The reason's short name, e.g. `unknown_issuer`.
+    pub reason: &'static str,
+    /// The full explanation.
+    pub detail: String,
 }
 
 impl SudiClientVerifier {
@@ -84,7 +99,15 @@ impl SudiClientVerifier {
             mandatory,
             algorithms: rustls::crypto::aws_lc_rs::default_provider()
                 .signature_verification_algorithms,
+            rejections: None,
         })
+    }
+
+    /// Reports every refused certificate on `tx` (best effort: when the channel is full the report
+    /// is dropped and counted in the log, never blocking a handshake).
+    pub fn with_rejection_reports(mut self, tx: tokio::sync::mpsc::Sender<Rejection>) -> Self {
+        self.rejections = Some(tx);
+        self
     }
 
     /// A verifier over the anchor sets the policy trusts (`trust_anchors`), loaded from their
@@ -196,6 +219,23 @@ impl ClientCertVerifier for SudiClientVerifier {
             Ok(_) => Ok(ClientCertVerified::assertion()),
             Err(err) => {
                 tracing::debug!(error = %err, reason = err.name(), "client certificate rejected");
+                if let Some(tx) = &self.rejections {
+                    let info = crate::pki::inspect::CertInfo::from_der(end_entity).ok();
+                    let report = Rejection {
+                        subject: info.as_ref().map_or_else(
+                            || "(unparsable certificate)".into(),
+                            |i| i.subject.clone(),
+                        ),
+                        serial: info
+                            .as_ref()
+                            .and_then(|i| i.identity().map(|id| id.sn.clone())),
+                        reason: err.name(),
+                        detail: err.to_string(),
+                    };
+                    if tx.try_send(report).is_err() {
+                        tracing::warn!("certificate rejection not audited: report queue full");
+                    }
+                }
                 Err(to_rustls(err))
             }
         }
