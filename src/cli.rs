@@ -7,6 +7,7 @@ pub mod certs;
 pub mod files;
 pub mod policy;
 pub mod serve;
+pub mod show;
 pub mod sim;
 pub mod sudi;
 
@@ -41,6 +42,9 @@ pub enum Command {
     /// SUDI tools: verify `show platform sudi certificate sign` output.
     #[command(subcommand)]
     Sudi(sudi::SudiCommand),
+    /// Views of a running gateway (through its admin API).
+    #[command(subcommand)]
+    Show(show::ShowCommand),
     /// Audit log tools.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Certs(cmd) => certs::run(cmd),
         Command::Files(cmd) => files::run(cmd),
         Command::Sudi(cmd) => sudi::run(cmd),
+        Command::Show(cmd) => show::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Sim(cmd) => sim::run(cmd),

@@ -3,6 +3,7 @@
 //! only carried out here.
 
 pub mod admin;
+pub mod client;
 pub mod files;
 pub mod listener;
 pub mod pnp;

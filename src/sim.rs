@@ -6,10 +6,9 @@
 //! `proto::pnp` codecs; fetched files are size-bounded. Spec: `../shared/protocols/pnp.md` §1
 //! (transport and agent behaviour) and §2.5 (services).
 //!
-//! Split: [`device`] is pure (no sockets, files, tokio or clock); [`http`], [`pnp_agent`] and
-//! [`fleet`] are the async edge.
+//! Split: [`device`] is pure (no sockets, files, tokio or clock); [`pnp_agent`] and [`fleet`]
+//! are the async edge (over [`crate::edge::client`]).
 
 pub mod device;
 pub mod fleet;
-pub mod http;
 pub mod pnp_agent;

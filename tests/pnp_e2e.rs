@@ -143,6 +143,27 @@ fn devices_with_trusted_sudis_are_onboarded_to_finished() {
                 .unwrap();
         assert_eq!(rendered, format!("hostname sw-{serial}\n! C9300-24P\n"));
     }
+    // The operator's view: `ztpgate show pnp devices [detail]` through the admin API.
+    let admin_port = gw.port("admin API");
+    let show = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["show", "pnp", "devices"])
+            .args(extra)
+            .arg("--config")
+            .arg(&gw.config)
+            .arg("--server")
+            .arg(format!("https://localhost:{admin_port}"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = show(&[]);
+    assert_eq!(table.matches("FINISHED").count(), 3, "{table}");
+    assert!(table.contains("e2e-c9300") && table.ends_with("3 device(s)\n"), "{table}");
+    let detail = show(&["detail"]);
+    assert_eq!(detail.matches("plan complete").count(), 3, "{detail}");
+
     // The emulated devices report the new version after their reload.
     assert_eq!(report.matches("17.09.04a").count(), 3, "{report}");
     let audit = gw.audit();

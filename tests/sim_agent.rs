@@ -19,6 +19,7 @@ use tokio::sync::Mutex;
 use tokio_rustls::TlsAcceptor;
 
 use md5::{Digest as _, Md5};
+use ztpgate::edge::client::ServerUrl;
 use ztpgate::edge::tls::mutual_tls_server;
 use ztpgate::pki::sudi::{ChainOptions, attest};
 use ztpgate::pki::{lab, load_certs_pem, load_key_pem};
@@ -29,7 +30,6 @@ use ztpgate::proto::pnp::{
     Request as PnpRequest, ResponseBody, ServiceRequest, parse_agent_message, parse_work_request,
 };
 use ztpgate::sim::fleet::{FleetOptions, run_fleet, totals};
-use ztpgate::sim::http::ServerUrl;
 use ztpgate::sim::pnp_agent::{AgentOptions, FinalState, Misbehaviour};
 
 const NONCE: u64 = 987_654_321;

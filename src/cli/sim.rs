@@ -11,9 +11,9 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::{CliError, EXIT_FINDINGS};
+use crate::edge::client::ServerUrl;
 use crate::pki::KeyKind;
 use crate::sim::fleet::{FleetOptions, run_fleet, totals};
-use crate::sim::http::ServerUrl;
 use crate::sim::pnp_agent::{AgentOptions, Misbehaviour};
 
 /// Simulators.

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::device::{Device, DeviceSpec, KeyError, SigningKey, Sudi};
-use super::http::{HttpClient, HttpError};
 use super::pnp_agent::{AgentOptions, AgentReport, FinalState, run_agent};
+use crate::edge::client::{HttpClient, HttpError};
 use crate::pki::lab::{DeviceRequest, issue};
 use crate::pki::{KeyKind, PkiError, load_certs_pem, load_key_pem};
 

@@ -16,7 +16,7 @@ use hyper::Method;
 use hyper::body::Bytes;
 
 use super::device::{DEFAULT_RETRY, Device, Directive, FetchError, urls_to_fetch};
-use super::http::{Drip, HttpClient, HttpError, ServerUrl, full};
+use crate::edge::client::{Drip, HttpClient, HttpError, ServerUrl, full};
 use crate::proto::pnp::common::{ServerAddress, ServerSpec};
 use crate::proto::pnp::envelope::Envelope;
 use crate::proto::pnp::work_request::{DeviceId, ReloadReason};
@@ -282,7 +282,7 @@ impl Agent<'_> {
         &self,
         method: Method,
         path: &str,
-        body: super::http::RequestBody,
+        body: crate::edge::client::RequestBody,
     ) -> Result<(u16, Bytes), String> {
         self.client
             .exchange(&self.server, method, path, body)
@@ -327,7 +327,7 @@ impl Agent<'_> {
         Ok(body.to_vec())
     }
 
-    fn work_request(&mut self) -> Result<super::http::RequestBody, String> {
+    fn work_request(&mut self) -> Result<crate::edge::client::RequestBody, String> {
         let d = &self.device;
         let mut udi = d.udi().clone();
         if self.opts.misbehave == Some(Misbehaviour::WrongUdi) {
@@ -372,7 +372,7 @@ impl Agent<'_> {
         Ok(self.misbehave(request.render()))
     }
 
-    fn misbehave(&self, body: String) -> super::http::RequestBody {
+    fn misbehave(&self, body: String) -> crate::edge::client::RequestBody {
         match self.opts.misbehave {
             Some(Misbehaviour::Oversized) => {
                 let pad = OVERSIZED_BYTES.saturating_sub(body.len() + 8);
@@ -382,7 +382,7 @@ impl Agent<'_> {
                 let cut = body.len() * 2 / 3;
                 full(body.get(..cut).unwrap_or(&body).to_owned())
             }
-            Some(Misbehaviour::SlowDrip) => super::http::RequestBody::Right(Drip::new(
+            Some(Misbehaviour::SlowDrip) => crate::edge::client::RequestBody::Right(Drip::new(
                 Bytes::from(body),
                 self.opts.drip_interval,
             )),

@@ -1,6 +1,6 @@
-//! The agent's HTTPS client: one TLS connection and one HTTP/1.1 exchange per request (hyper
-//! `client::conn::http1` over tokio-rustls), a size-bounded response body, and the "slow drip"
-//! request body that sends one byte per interval.
+//! The HTTPS client of the device emulators and of the `show` commands: one TLS connection and
+//! one HTTP/1.1 exchange per request (hyper `client::conn::http1` over tokio-rustls), a
+//! size-bounded response body, and the "slow drip" request body that sends one byte per interval.
 //!
 //! Trust: the server is verified against the caller's CA (the gateway CA); the client may
 //! present a certificate (the device's lab SUDI). Response bodies are bounded by
