@@ -48,6 +48,10 @@ action = "terminate"
 "#;
 
 fn start(manual: bool) -> Gateway {
+    start_with(manual, |lab| lab)
+}
+
+fn start_with(manual: bool, edit: impl FnOnce(String) -> String) -> Gateway {
     let gw = Gateway::start_with(
         |lab| {
             let lab = if manual {
@@ -55,7 +59,7 @@ fn start(manual: bool) -> Gateway {
             } else {
                 lab
             };
-            lab + E2E_PROFILE
+            edit(lab) + E2E_PROFILE
         },
         "",
     );
@@ -155,12 +159,19 @@ fn devices_with_trusted_sudis_are_onboarded_to_finished() {
             .arg(format!("https://localhost:{admin_port}"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let table = show(&[]);
     assert_eq!(table.matches("FINISHED").count(), 3, "{table}");
-    assert!(table.contains("e2e-c9300") && table.ends_with("3 device(s)\n"), "{table}");
+    assert!(
+        table.contains("e2e-c9300") && table.ends_with("3 device(s)\n"),
+        "{table}"
+    );
     let detail = show(&["detail"]);
     assert_eq!(detail.matches("plan complete").count(), 3, "{detail}");
 
@@ -260,5 +271,39 @@ fn a_held_device_finishes_after_approval_and_a_restart_resumes_the_plan() {
     assert_eq!(d["state"], "FINISHED", "{d}");
     let notes = history(&mut gw, "HOLD0001").join("\n");
     assert!(notes.contains("approved by an operator"), "{notes}");
+    assert!(gw.stop().success());
+}
+
+#[test]
+fn policy_can_demand_every_identity_proof_through_pnp_services() {
+    if !have_curl() {
+        return;
+    }
+    let mut gw = start_with(false, |lab| {
+        let edited = lab.replace(
+            "require_certificate = true",
+            "require_certificate = false\nmethods = [\"device-auth\", \"sudi-cli\"]\n\
+             methods_required = \"all\"",
+        );
+        assert_ne!(edited, lab);
+        edited
+    });
+    let out = agents(&mut gw, &["--max-rounds", "40", "--serial-prefix", "PROOF"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(devices(&mut gw)[0]["state"], "FINISHED");
+    let notes = history(&mut gw, "PROOF0001").join("\n");
+    let auth = notes
+        .find("device-auth verified for PID:C9300-24P SN:PROOF0001")
+        .unwrap();
+    let sudi = notes.find("SUDI attested").unwrap();
+    let image = notes.find("image installed").unwrap();
+    assert!(
+        auth < sudi && sudi < image,
+        "proofs come before the plan:\n{notes}"
+    );
     assert!(gw.stop().success());
 }

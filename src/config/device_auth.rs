@@ -5,9 +5,11 @@
 //! Operator input, trusted but validated. Weakening knobs must be spelled out in full: a pinned
 //! root list without its knob, or the knob without pins, is an error.
 
-use crate::config::doc::{Ctx, Node, Table};
-use crate::config::policy_file::mode;
-use crate::policy::auth::{DeviceAuthPolicy, IdPattern, TrustAnchorSet};
+use crate::config::doc::{Ctx, Node, Table, one_of};
+use crate::config::policy_file::{mode, required_list};
+use crate::policy::auth::{
+    AuthMethod, DeviceAuthPolicy, IdPattern, MethodsRequired, TrustAnchorSet,
+};
 
 /// Parses the section (already taken from the document; the caller finishes it). `anchor_sets`
 /// are the file's `[[trust_anchors]]`, which `trust_anchors` must name.
@@ -41,11 +43,48 @@ pub(super) fn parse(
             *list = patterns;
         }
     }
+    if let Some(node) = t.take("methods") {
+        let given = node.value().as_array().map_or(0, |a| a.len());
+        let parsed = required_list(cx, &node, method);
+        // Only a list whose every entry is valid is checked further (bad entries are reported).
+        if let Some(methods) = parsed.filter(|m| m.len() == given && given > 0) {
+            policy.methods = methods;
+        }
+        if given > 0
+            && policy.require_certificate
+            && !policy.methods.contains(&AuthMethod::TlsCertificate)
+        {
+            node.invalid(
+                cx,
+                "require_certificate = true needs tls-certificate among the methods \
+                 (or set require_certificate = false)",
+            );
+        }
+    }
+    if let Some(r) = t.parse(cx, "methods_required", |s| {
+        one_of(
+            s,
+            &[("any", MethodsRequired::Any), ("all", MethodsRequired::All)],
+        )
+    }) {
+        policy.methods_required = r;
+    }
     policy.danger_accept_sha1_legacy_sudi = sha1_legacy_pins(cx, t);
     if let Some(b) = t.bool(cx, "danger_ignore_idevid_not_after") {
         policy.danger_ignore_idevid_not_after = b;
     }
     policy
+}
+
+fn method(s: &str) -> Result<AuthMethod, String> {
+    one_of(
+        s,
+        &[
+            ("tls-certificate", AuthMethod::TlsCertificate),
+            ("device-auth", AuthMethod::DeviceAuth),
+            ("sudi-cli", AuthMethod::SudiCli),
+        ],
+    )
 }
 
 /// `trust_anchors`: names of `[[trust_anchors]]` sets.

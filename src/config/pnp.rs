@@ -115,6 +115,7 @@ fn step<'a, 'i>(
     let step = match kind {
         "device-info" => Step::DeviceInfo(t.parse(cx, "info", info_kind).unwrap_or(InfoKind::All)),
         "sudi-attest" => Step::SudiAttest,
+        "device-auth" => Step::DeviceAuth,
         "cli" => Step::Cli(
             t.require(cx, "commands")
                 .and_then(|n| required_list(cx, &n, non_empty))?,
@@ -158,8 +159,8 @@ fn step<'a, 'i>(
             node.invalid(
                 cx,
                 format!(
-                    "unknown step type `{kind}` (expected device-info, sudi-attest, cli, \
-                     free-space, image, file, config or finish)"
+                    "unknown step type `{kind}` (expected device-info, sudi-attest, device-auth, \
+                     cli, free-space, image, file, config or finish)"
                 ),
             );
             return None;

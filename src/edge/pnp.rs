@@ -24,9 +24,9 @@ use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::identity::Udi;
 use crate::pki::sudi::{SudiChainError, cert_status};
 use crate::policy::Policy;
-use crate::policy::auth::{AuthEvidence, AuthVerdict, CertStatus};
+use crate::policy::auth::{AuthEvidence, AuthMethod, AuthVerdict, CertStatus};
 use crate::policy::join::{JoinContext, JoinDevice, Purpose};
-use crate::policy::provision::{ProvisionSubject, ProvisionVerdict};
+use crate::policy::provision::{ProvisionSubject, ProvisionVerdict, Step};
 use crate::proto::pnp::{
     AgentMessage, Backoff, Bye, Header, Request as PnpRequest, ServiceRequest, WorkRequest,
     parse_agent_message,
@@ -107,6 +107,7 @@ impl PnpServer {
             certificate: status,
             claimed_udi: Some(&claimed),
         });
+        let cert_verified = matches!(decision.verdict, AuthVerdict::Authenticated(_));
         let (serial, pid) = match &decision.verdict {
             AuthVerdict::Authenticated(id) => (id.sn().to_owned(), id.pid().to_owned()),
             AuthVerdict::Unauthenticated => (claimed.sn.clone(), claimed.pid.clone()),
@@ -120,7 +121,9 @@ impl PnpServer {
             }
         };
         let header = Header::new(&claimed);
-        let outcome = self.run(&msg, &claimed, &serial, &pid, conn).await;
+        let outcome = self
+            .run(&msg, &claimed, &serial, &pid, cert_verified, conn)
+            .await;
         match outcome {
             Ok(Reply::Request(r)) => reply(StatusCode::OK, r.render(&header)),
             Ok(Reply::Bye(b)) => reply(StatusCode::OK, b.render(&header)),
@@ -147,6 +150,7 @@ impl PnpServer {
         claimed: &Udi,
         serial: &str,
         pid: &str,
+        cert_verified: bool,
         conn: &ConnInfo,
     ) -> Result<Reply, String> {
         let now = crate::clock::now_utc();
@@ -171,7 +175,10 @@ impl PnpServer {
                     notes.push(why);
                     rec.profile = Some(profile);
                     state = DeviceState::New;
-                    ctx = Context::default();
+                    ctx = Context {
+                        proofs: self.policy.device_auth.proofs_needed(cert_verified),
+                        ..Context::default()
+                    };
                 }
                 (verdict, why) => {
                     let (parked, minutes) = match verdict {
@@ -199,11 +206,15 @@ impl PnpServer {
                 }
             }
         }
+        // The identity proofs the policy demands come first, then the profile's plan.
         let plan = rec
             .profile
             .as_deref()
             .and_then(|p| self.policy.pnp.profile(p))
-            .map(|p| p.steps.clone());
+            .map(|p| {
+                let proofs = ctx.proofs.iter().filter_map(|m| proof_step(*m));
+                proofs.chain(p.steps.iter().cloned()).collect::<Vec<_>>()
+            });
         let Some(plan) = plan else {
             // A response from a device without a plan (or whose profile vanished): close it.
             return Ok(bye_for(msg));
@@ -381,6 +392,15 @@ fn bye_for(msg: &AgentMessage) -> Reply {
         AgentMessage::Fault(f) => f.correlator.clone(),
     };
     Reply::Bye(Bye::new(corr.unwrap_or_else(fallback_correlator)))
+}
+
+/// The plan step that gives an identity proof through a PnP service.
+fn proof_step(method: AuthMethod) -> Option<Step> {
+    match method {
+        AuthMethod::TlsCertificate => None,
+        AuthMethod::DeviceAuth => Some(Step::DeviceAuth),
+        AuthMethod::SudiCli => Some(Step::SudiAttest),
+    }
 }
 
 fn fresh_nonce() -> Result<u64, rustls::crypto::GetRandomFailed> {

@@ -78,6 +78,65 @@ pub struct DeviceAuthPolicy {
     pub danger_accept_sha1_legacy_sudi: Vec<[u8; 32]>,
     /// Ignore notAfter of IDevID (SUDI) certificates, as IEEE 802.1AR intends them for life.
     pub danger_ignore_idevid_not_after: bool,
+    /// The ways a device may prove its SUDI. Default: the TLS client certificate.
+    pub methods: Vec<AuthMethod>,
+    /// Whether any one of `methods` suffices or all are needed. Default: any.
+    pub methods_required: MethodsRequired,
+}
+
+/// A way for a device to prove it holds its SUDI key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    /// The SUDI presented as TLS client certificate (checked in the handshake).
+    TlsCertificate,
+    /// The `urn:cisco:pnp:device-auth` service: the device signs a server challenge.
+    DeviceAuth,
+    /// `show platform sudi certificate sign nonce <N>` run through cli-exec.
+    SudiCli,
+}
+
+impl AuthMethod {
+    /// The name used in policy files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TlsCertificate => "tls-certificate",
+            Self::DeviceAuth => "device-auth",
+            Self::SudiCli => "sudi-cli",
+        }
+    }
+}
+
+/// Whether one or all authentication methods are needed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MethodsRequired {
+    /// Any one method suffices.
+    #[default]
+    Any,
+    /// Every listed method must succeed.
+    All,
+}
+
+impl DeviceAuthPolicy {
+    /// The proofs a device must still give through PnP services before its plan runs, given
+    /// whether it presented a verified certificate. `Any`: nothing when the certificate counts,
+    /// else the first service method; `All`: every service method.
+    pub fn proofs_needed(&self, certificate_verified: bool) -> Vec<AuthMethod> {
+        let services = self
+            .methods
+            .iter()
+            .copied()
+            .filter(|m| *m != AuthMethod::TlsCertificate);
+        match self.methods_required {
+            MethodsRequired::All => services.collect(),
+            MethodsRequired::Any
+                if certificate_verified && self.methods.contains(&AuthMethod::TlsCertificate) =>
+            {
+                Vec::new()
+            }
+            MethodsRequired::Any => services.take(1).collect(),
+        }
+    }
 }
 
 impl Default for DeviceAuthPolicy {
@@ -94,6 +153,8 @@ impl Default for DeviceAuthPolicy {
             deny_pids: Vec::new(),
             danger_accept_sha1_legacy_sudi: Vec::new(),
             danger_ignore_idevid_not_after: false,
+            methods: vec![AuthMethod::TlsCertificate],
+            methods_required: MethodsRequired::Any,
         }
     }
 }

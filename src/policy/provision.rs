@@ -109,6 +109,8 @@ pub enum Step {
     DeviceInfo(InfoKind),
     /// Prove the SUDI: `show platform sudi certificate sign nonce <N>` with a fresh nonce.
     SudiAttest,
+    /// Prove the SUDI through the `device-auth` service: the device signs a fresh challenge.
+    DeviceAuth,
     /// Run exec-mode commands.
     Cli(Vec<String>),
     /// Require at least `min_bytes` free on `filesystem` (else state `BOOTFLASH_NO_SPACE`).

@@ -134,3 +134,39 @@ fn rejects_wrong_types_and_unknown_keys() {
         ]
     );
 }
+
+#[test]
+fn parses_authentication_methods_and_checks_them_against_the_certificate_requirement() {
+    let p = valid(
+        "name = \"x\"\n[device_auth]\nrequire_certificate = false\n\
+         methods = [\"device-auth\", \"sudi-cli\"]\nmethods_required = \"all\"\n",
+    );
+    use crate::policy::auth::{AuthMethod, MethodsRequired};
+    assert_eq!(
+        p.device_auth.methods,
+        vec![AuthMethod::DeviceAuth, AuthMethod::SudiCli]
+    );
+    assert_eq!(p.device_auth.methods_required, MethodsRequired::All);
+    assert_eq!(
+        p.device_auth.proofs_needed(true),
+        vec![AuthMethod::DeviceAuth, AuthMethod::SudiCli]
+    );
+    assert_invalid(
+        "name = \"x\"\n[device_auth]\nmethods = [\"device-auth\"]\n",
+        "device_auth.methods",
+        "require_certificate = true needs tls-certificate",
+    );
+    assert_invalid(
+        "name = \"x\"\n[device_auth]\nmethods = [\"telepathy\"]\n",
+        "device_auth.methods[0]",
+        "unknown value `telepathy`",
+    );
+    // Any: a verified certificate is enough when it is one of the methods.
+    let any =
+        valid("name = \"x\"\n[device_auth]\nmethods = [\"tls-certificate\", \"device-auth\"]\n");
+    assert!(any.device_auth.proofs_needed(true).is_empty());
+    assert_eq!(
+        any.device_auth.proofs_needed(false),
+        vec![AuthMethod::DeviceAuth]
+    );
+}

@@ -16,8 +16,10 @@ use crate::identity::CertIdentity;
 use crate::pki::files::{MODE_PUBLIC, write_atomic};
 use crate::pki::sudi::ChainOptions;
 use crate::pki::sudi::attest::attest;
+use crate::pki::sudi::device_auth::verify_device_auth;
 use crate::policy::auth::DeviceAuthPolicy;
 use crate::policy::provision::Source;
+use crate::proto::pnp::DeviceAuthAnswer;
 use crate::roles::pnp_server::workflow::{FileRef, Provisioner};
 
 /// Where grants point and how long they last.
@@ -110,6 +112,17 @@ impl Provisioner for EdgeProvisioner<'_> {
             url: self.grant(serial, &relative)?,
             md5: Some(info.md5),
         })
+    }
+
+    fn device_auth(
+        &mut self,
+        challenge: &str,
+        answer: &DeviceAuthAnswer,
+    ) -> Result<CertIdentity, String> {
+        let opts = ChainOptions::from_policy(self.auth);
+        verify_device_auth(challenge, answer, self.anchors, self.now, &opts)
+            .map(|chain| chain.identity)
+            .map_err(|e| e.to_string())
     }
 
     fn attest(&mut self, output: &str, nonce: u64) -> Result<CertIdentity, String> {

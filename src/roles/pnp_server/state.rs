@@ -21,6 +21,8 @@ pub enum DeviceState {
     DeviceInfo,
     /// Asked to sign a nonce with its SUDI key.
     SudiAttesting,
+    /// Asked to sign a device-auth challenge.
+    DeviceAuthenticating,
     /// Running CLI commands.
     CliRunning,
     /// Checking free space before an image.
@@ -61,6 +63,7 @@ impl fmt::Display for DeviceState {
             Self::Refused => "REFUSED",
             Self::DeviceInfo => "DEVICE_INFO",
             Self::SudiAttesting => "SUDI_ATTESTING",
+            Self::DeviceAuthenticating => "DEVICE_AUTHENTICATING",
             Self::CliRunning => "CLI_RUNNING",
             Self::CheckingSpace => "CHECKING_SPACE",
             Self::ImageInstalling => "IMAGE_INSTALLING",
@@ -89,6 +92,7 @@ impl FromStr for DeviceState {
             "REFUSED" => Self::Refused,
             "DEVICE_INFO" => Self::DeviceInfo,
             "SUDI_ATTESTING" => Self::SudiAttesting,
+            "DEVICE_AUTHENTICATING" => Self::DeviceAuthenticating,
             "CLI_RUNNING" => Self::CliRunning,
             "CHECKING_SPACE" => Self::CheckingSpace,
             "IMAGE_INSTALLING" => Self::ImageInstalling,
@@ -144,6 +148,12 @@ pub struct Context {
     pub pending: Option<Pending>,
     /// The nonce of a SUDI attestation in flight.
     pub nonce: Option<u64>,
+    /// The challenge of a device-auth request in flight.
+    #[serde(default)]
+    pub challenge: Option<String>,
+    /// Identity proofs the authentication policy demands before the profile's plan, in order.
+    #[serde(default)]
+    pub proofs: Vec<crate::policy::auth::AuthMethod>,
     /// The running version the device reported.
     pub running_version: Option<String>,
     /// Free bytes per file system (`bootflash:` → bytes), as reported.

@@ -25,9 +25,10 @@ use crate::identity::CertIdentity;
 use crate::policy::provision::{Finish, InfoKind, Source, Step};
 use crate::proto::pnp::common::Reload;
 use crate::proto::pnp::{
-    AfterOperation, ApplyTo, Backoff, Bye, CliExec, ConfigUpgrade, Correlator, DeviceInfoRequest,
-    DeviceInfoType, FileLocation, FileTransfer, ImageInstall, Request, ResponseBody, Service,
-    ServiceRequest, WorkRequest, WorkResponse, error_info::ErrorCode,
+    AfterOperation, ApplyTo, Backoff, Bye, CliExec, ConfigUpgrade, Correlator, DeviceAuthAnswer,
+    DeviceAuthRequest, DeviceInfoRequest, DeviceInfoType, FileLocation, FileTransfer, ImageInstall,
+    Request, ResponseBody, Service, ServiceRequest, WorkRequest, WorkResponse,
+    error_info::ErrorCode,
 };
 use crate::roles::pnp_server::state::{Context, DeviceState, Pending, ReloadWait};
 
@@ -49,6 +50,12 @@ pub trait Provisioner {
     /// Verifies `show platform sudi certificate sign nonce <nonce>` output; returns the identity
     /// it proves.
     fn attest(&mut self, output: &str, nonce: u64) -> Result<CertIdentity, String>;
+    /// Verifies a device-auth answer to `challenge`; returns the identity it proves.
+    fn device_auth(
+        &mut self,
+        challenge: &str,
+        answer: &DeviceAuthAnswer,
+    ) -> Result<CertIdentity, String>;
 }
 
 /// Engine settings.
@@ -253,6 +260,19 @@ impl Engine<'_> {
                     DeviceState::SudiAttesting,
                 )
             }
+            Step::DeviceAuth => {
+                let challenge = challenge_of(nonce);
+                match DeviceAuthRequest::new(&challenge) {
+                    Ok(req) => {
+                        ctx.challenge = Some(challenge);
+                        Next::send(
+                            ServiceRequest::DeviceAuth(req),
+                            DeviceState::DeviceAuthenticating,
+                        )
+                    }
+                    Err(e) => Next::Fail(format!("device-auth: {e}")),
+                }
+            }
             Step::Cli(cmds) => match cmds.get(ctx.phase as usize) {
                 Some(cmd) => Next::send(
                     ServiceRequest::CliExec(CliExec::new(cmd)),
@@ -382,6 +402,7 @@ impl Engine<'_> {
                 Ok(Progress::Advance("device information received".into()))
             }
             Some(Step::SudiAttest) => self.attested(ctx, resp, p),
+            Some(Step::DeviceAuth) => self.device_authenticated(ctx, resp, p),
             Some(Step::Cli(cmds)) => {
                 ctx.phase += 1;
                 if ctx.phase as usize >= cmds.len() {
@@ -453,13 +474,38 @@ impl Engine<'_> {
         let id = p
             .attest(&out.output(), nonce)
             .map_err(|e| Failure::Failed(format!("SUDI attestation: {e}")))?;
+        self.same_device(&id, "SUDI attestation")?;
+        Ok(Progress::Advance(format!("SUDI attested for {id}")))
+    }
+
+    fn device_authenticated(
+        &self,
+        ctx: &mut Context,
+        resp: &WorkResponse,
+        p: &mut dyn Provisioner,
+    ) -> Result<Progress, Failure> {
+        let fail = |why: String| Failure::Failed(format!("device-auth: {why}"));
+        let challenge = ctx
+            .challenge
+            .take()
+            .ok_or_else(|| fail("no challenge in flight".into()))?;
+        let ResponseBody::DeviceAuth(Some(answer)) = &resp.body else {
+            return Err(fail("no signed answer".into()));
+        };
+        let id = p.device_auth(&challenge, answer).map_err(fail)?;
+        self.same_device(&id, "device-auth")?;
+        Ok(Progress::Advance(format!("device-auth verified for {id}")))
+    }
+
+    /// The proven identity must be the device's.
+    fn same_device(&self, id: &CertIdentity, how: &str) -> Result<(), Failure> {
         if id.sn != self.device.serial || id.pid != self.device.pid {
             return Err(Failure::Failed(format!(
-                "SUDI attestation: key belongs to {id}, not PID:{} SN:{}",
+                "{how}: key belongs to {id}, not PID:{} SN:{}",
                 self.device.pid, self.device.serial
             )));
         }
-        Ok(Progress::Advance(format!("SUDI attested for {id}")))
+        Ok(())
     }
 
     fn after_reload(
@@ -650,6 +696,14 @@ fn info_type(kind: InfoKind) -> DeviceInfoType {
     }
 }
 
+/// A device-auth challenge from a fresh nonce: 32 upper-case hexadecimal characters.
+fn challenge_of(nonce: u64) -> String {
+    format!(
+        "{nonce:016X}{:016X}",
+        nonce.rotate_left(29) ^ 0x9E37_79B9_7F4A_7C15
+    )
+}
+
 /// `bootflash:` and `bootflash` name the same file system.
 fn fs_key(name: &str) -> &str {
     name.trim_end_matches(':')
@@ -660,6 +714,7 @@ fn step_state(step: Option<&Step>) -> DeviceState {
     match step {
         Some(Step::DeviceInfo(_)) => DeviceState::DeviceInfo,
         Some(Step::SudiAttest) => DeviceState::SudiAttesting,
+        Some(Step::DeviceAuth) => DeviceState::DeviceAuthenticating,
         Some(Step::Cli(_)) => DeviceState::CliRunning,
         Some(Step::CheckFreeSpace { .. }) => DeviceState::CheckingSpace,
         Some(Step::Image { .. }) => DeviceState::ImageInstalling,
@@ -673,6 +728,7 @@ fn step_name(step: &Step) -> &'static str {
     match step {
         Step::DeviceInfo(_) => "device-info",
         Step::SudiAttest => "sudi-attest",
+        Step::DeviceAuth => "device-auth",
         Step::Cli(_) => "cli",
         Step::CheckFreeSpace { .. } => "free-space",
         Step::Image { .. } => "image",

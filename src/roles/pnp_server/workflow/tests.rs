@@ -33,6 +33,20 @@ impl Provisioner for Fake {
         })
     }
 
+    fn device_auth(
+        &mut self,
+        challenge: &str,
+        answer: &crate::proto::pnp::DeviceAuthAnswer,
+    ) -> Result<CertIdentity, String> {
+        if answer.challenge_response != format!("sig({challenge})") {
+            return Err("signature does not verify".into());
+        }
+        Ok(CertIdentity {
+            pid: self.attest_as.0.clone(),
+            sn: self.attest_as.1.clone(),
+        })
+    }
+
     fn attest(&mut self, output: &str, nonce: u64) -> Result<CertIdentity, String> {
         if output.trim() != format!("signed {nonce}") {
             return Err(format!("bad signature over nonce {nonce}"));
@@ -414,4 +428,34 @@ fn resumes_from_stored_context_after_a_restart() {
 #[test]
 fn fallback_correlator_is_valid() {
     assert_eq!(fallback_correlator().as_str(), FALLBACK_CORRELATOR);
+}
+
+#[test]
+fn device_auth_challenge_must_be_signed_by_the_device() {
+    let plan = vec![Step::DeviceAuth, Step::Finish(Finish::Terminate)];
+    let mut run = Run::new(&plan);
+    let (out, c) = run.ask(false);
+    let ServiceRequest::DeviceAuth(req) = request_of(&out) else {
+        panic!("{out:?}")
+    };
+    assert_eq!(req.challenge.len(), 32);
+    assert_eq!(out.state, DeviceState::DeviceAuthenticating);
+    let answer = |sig: &str| {
+        format!(
+            "<auth><challenge-response>{sig}</challenge-response><sudi-cert>eA==</sudi-cert>\
+             <encryption-method>RSA</encryption-method><hashing-method>SHA256</hashing-method></auth>"
+        )
+    };
+    let good = answer(&format!("sig({})", req.challenge));
+    let out = run.answer("device-auth", &c, true, &good);
+    assert!(out.note.unwrap().contains("device-auth verified"));
+    assert_eq!(out.state, DeviceState::Finished);
+
+    let mut run = Run::new(&plan);
+    let (_, c) = run.ask(false);
+    let out = run.answer("device-auth", &c, true, &answer("sig(someone else)"));
+    assert!(
+        matches!(&out.state, DeviceState::Failed(w) if w.starts_with("device-auth")),
+        "{out:?}"
+    );
 }
