@@ -62,7 +62,10 @@ fn embedded_lab_defaults_are_valid() {
     assert_eq!(anchors.name, "lab-devices");
     assert_eq!(
         anchors.paths,
-        vec![PathBuf::from("/srv/lab/var/pki/device-root.crt")]
+        vec![
+            PathBuf::from("/srv/lab/var/pki/device-root.crt"),
+            PathBuf::from("/srv/lab/var/pki/device-ca.crt")
+        ]
     );
 
     let cwd = lab_default();

@@ -36,7 +36,7 @@ impl Provisioner for Fake {
     fn device_auth(
         &mut self,
         challenge: &str,
-        answer: &crate::proto::pnp::DeviceAuthAnswer,
+        answer: &DeviceAuthAnswer,
     ) -> Result<CertIdentity, String> {
         if answer.challenge_response != format!("sig({challenge})") {
             return Err("signature does not verify".into());
