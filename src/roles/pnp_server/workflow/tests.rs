@@ -4,7 +4,7 @@
 use super::*;
 
 use crate::policy::provision::{Finish, InfoKind, Source, Step};
-use crate::proto::pnp::{AgentMessage, ServiceRequest, parse_agent_message};
+use crate::proto::pnp::{AgentMessage, ApplyTo, FileLocation, ServiceRequest, parse_agent_message};
 
 const UDI: &str = "PID:C9300-24T,VID:V01,SN:FOC1234X0AB";
 
