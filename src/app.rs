@@ -21,6 +21,7 @@ use crate::edge::files::FileServer;
 use crate::edge::files::key::{self, KeyError};
 use crate::edge::listener::{self, Handler, Limits};
 use crate::edge::pnp::PnpServer;
+use crate::edge::pnp::bootstrap::Bootstrap;
 use crate::edge::pnp::provisioner::FileGrants;
 use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::edge::tls::{self, TlsError};
@@ -166,6 +167,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         }
     }
     let mut pnp_bound = Vec::new();
+    let mut pnp_addrs = Vec::new();
     if !config.pnp_server.listen.is_empty() {
         let base_url = config
             .files
@@ -192,6 +194,33 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
             pnp_bound.push(local.to_string());
             println!("ztpgate: PnP server listening on https://{local}/pnp/");
             spawn(&mut tasks, listener, &device_tls, &pnp, limits, &stop_rx);
+            pnp_addrs.push(local);
+        }
+    }
+    if let (false, Some(target)) = (
+        config.pnp_server.bootstrap_listen.is_empty(),
+        pnp_addrs.first(),
+    ) {
+        let host = config
+            .pnp_server
+            .public_host
+            .clone()
+            .unwrap_or_else(|| target.ip().to_string());
+        let bootstrap = Arc::new(Bootstrap::new(&host, target.port(), Arc::clone(&audit)));
+        for addr in &config.pnp_server.bootstrap_listen {
+            let listener = bind(*addr).await?;
+            let local = local_addr(&listener, *addr)?;
+            println!(
+                "ztpgate: PnP bootstrap listening on http://{local}/pnp/ (redirects to https://{host}:{})",
+                target.port()
+            );
+            tasks.spawn(listener::serve(
+                listener,
+                None,
+                Arc::clone(&bootstrap),
+                limits,
+                stop_rx.clone(),
+            ));
         }
     }
     audit.lock().await.append(
@@ -253,7 +282,7 @@ fn spawn<H: Handler>(
 ) {
     tasks.spawn(listener::serve(
         listener,
-        Arc::clone(tls),
+        Some(Arc::clone(tls)),
         Arc::clone(handler),
         limits,
         stop.clone(),

@@ -173,6 +173,11 @@ pub struct GatewayConfig {
 pub struct PnpServerConfig {
     /// Addresses to listen on; empty: no PnP server.
     pub listen: Vec<SocketAddr>,
+    /// Plain-HTTP bootstrap listeners (off by default): they only redirect devices to HTTPS.
+    pub bootstrap_listen: Vec<SocketAddr>,
+    /// Host name or address devices use to reach the HTTPS PnP server (redirections); default:
+    /// the first listen address.
+    pub public_host: Option<String>,
 }
 
 /// The HTTPS file server (images, configurations and files, through per-device grants).

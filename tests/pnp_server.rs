@@ -311,3 +311,55 @@ fn holds_unknown_devices_in_manual_mode_until_an_operator_approves() {
     );
     assert!(gw.stop().success());
 }
+
+#[test]
+fn plain_http_bootstrap_only_redirects_to_https() {
+    if !have_curl() {
+        return;
+    }
+    let mut gw = Gateway::start("bootstrap_listen = [\"127.0.0.1:0\"]\n");
+    let https_port = gw.port("PnP server");
+    let line = gw.wait_for("PnP bootstrap listening on http://");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let http = |path: &str, extra: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}"])
+            .args(extra)
+            .arg(format!("http://{addr}{path}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.parse::<u16>().unwrap(), body.to_owned())
+    };
+    assert_eq!(http("/pnp/HELLO", &[]).0, 200);
+    let wr = work_request(SN, CORRELATOR);
+    let (code, body) = http("/pnp/WORK-REQUEST", &["--data-binary", &wr]);
+    assert_eq!(code, 200);
+    let (_, msg) = parse_server_message(body.as_bytes()).unwrap();
+    let ServerMessage::Request(req) = msg else {
+        panic!("{body}")
+    };
+    let ServiceRequest::Redirection(r) = req.body else {
+        panic!("{body}")
+    };
+    assert_eq!(r.primary.protocol, "https");
+    assert_eq!(r.primary.port, Some(https_port.parse().unwrap()));
+    assert!(body.contains(&format!("correlator=\"{CORRELATOR}\"")));
+    // Nothing else is served in clear text.
+    assert_eq!(http("/files/x", &[]).0, 404);
+    let audit = gw.audit();
+    assert!(
+        audit
+            .iter()
+            .any(|(v, r, actor)| v == "redirect" && r == "pnp-bootstrap" && actor == SN)
+    );
+    assert!(gw.stop().success());
+}

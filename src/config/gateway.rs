@@ -54,6 +54,11 @@ pub(super) fn parse(
     let files = root.with_section(&mut cx, "files", |cx, t| files(cx, t, &data_dir));
     let pnp_server = root.with_section(&mut cx, "pnp_server", |cx, t| PnpServerConfig {
         listen: listen_or_off(cx, t, SocketAddr::from(([127, 0, 0, 1], 8445))),
+        bootstrap_listen: t
+            .take("bootstrap_listen")
+            .and_then(|n| n.strings(cx, str::parse::<SocketAddr>))
+            .unwrap_or_default(),
+        public_host: t.parse(cx, "public_host", non_empty_host),
     });
     let loaded = load_policy(
         &mut cx,
@@ -251,6 +256,18 @@ fn listen_or_off(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default: SocketAddr) -
 /// Takes `key` as a non-empty path string (unresolved).
 fn path_key(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &str) -> Option<PathBuf> {
     t.parse(cx, key, non_empty_path)
+}
+
+fn non_empty_host(s: &str) -> Result<String, &'static str> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("must be a host name or an IP address")
+    }
 }
 
 fn non_empty_path(s: &str) -> Result<PathBuf, &'static str> {

@@ -55,15 +55,16 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl Future<Output = Response<Self::Body>> + Send;
 }
 
-/// Accepts connections until `shutdown` turns true, then lets in-flight requests finish.
+/// Accepts connections until `shutdown` turns true, then lets in-flight requests finish. Without
+/// `tls` the listener speaks plain HTTP (only the PnP bootstrap listener does).
 pub async fn serve<H: Handler>(
     listener: TcpListener,
-    tls: Arc<ServerConfig>,
+    tls: Option<Arc<ServerConfig>>,
     handler: Arc<H>,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
+    let acceptor = tls.map(TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
@@ -96,13 +97,20 @@ pub async fn serve<H: Handler>(
 }
 
 async fn connection<H: Handler>(
-    acceptor: TlsAcceptor,
+    acceptor: Option<TlsAcceptor>,
     stream: TcpStream,
     peer: SocketAddr,
     handler: Arc<H>,
     limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    let Some(acceptor) = acceptor else {
+        let conn = ConnInfo {
+            peer,
+            client_chain: Vec::new(),
+        };
+        return http(TokioIo::new(stream), conn, handler, limits, shutdown).await;
+    };
     let tls = match tokio::time::timeout(limits.request_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(err)) => {
@@ -114,7 +122,7 @@ async fn connection<H: Handler>(
             return;
         }
     };
-    let conn = Arc::new(ConnInfo {
+    let conn = ConnInfo {
         peer,
         client_chain: tls
             .get_ref()
@@ -122,7 +130,22 @@ async fn connection<H: Handler>(
             .peer_certificates()
             .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
             .unwrap_or_default(),
-    });
+    };
+    http(TokioIo::new(tls), conn, handler, limits, shutdown).await;
+}
+
+/// Serves HTTP/1.1 on an established (TLS or plain) connection.
+async fn http<H: Handler, I>(
+    io: I,
+    conn: ConnInfo,
+    handler: Arc<H>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let peer = conn.peer;
+    let conn = Arc::new(conn);
     let service = service_fn(move |req: Request<Incoming>| {
         let handler = Arc::clone(&handler);
         let conn = Arc::clone(&conn);
@@ -132,7 +155,7 @@ async fn connection<H: Handler>(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.request_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(tls), service);
+        .serve_connection(io, service);
     tokio::pin!(http);
     tokio::select! {
         res = http.as_mut() => {

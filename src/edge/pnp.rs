@@ -8,6 +8,7 @@
 //! message is rejected, audited, and never reaches the workflow. Device state lives in the store,
 //! so a restart resumes every device where it was.
 
+pub mod bootstrap;
 pub mod provisioner;
 
 use std::sync::Arc;

@@ -1,0 +1,136 @@
+//! The optional plain-HTTP PnP bootstrap listener, for devices discovered with an HTTP option 43.
+//! It never delivers a configuration, an image or a file: it answers `/pnp/HELLO` and turns every
+//! work request into a redirection to the gateway's HTTPS PnP server, where authentication and
+//! everything else happens. Off unless `pnp_server.bootstrap_listen` names addresses.
+//!
+//! Everything arriving here is unauthenticated and in clear text: bodies are bounded and parsed by
+//! the same `proto::pnp` reader, and every redirection is audited.
+
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::sync::Mutex;
+
+use crate::audit::{AuditEntry, AuditLog, EntryKind};
+use crate::edge::listener::{ConnInfo, Handler};
+use crate::edge::pnp::MAX_BODY_BYTES;
+use crate::proto::pnp::common::{ServerAddress, ServerSpec};
+use crate::proto::pnp::{
+    AgentMessage, Bye, Header, Redirection, Request as PnpRequest, ServiceRequest,
+    parse_agent_message,
+};
+
+/// The bootstrap listener's [`Handler`].
+pub struct Bootstrap {
+    /// Where devices are sent: the HTTPS PnP server.
+    pub https: ServerSpec,
+    /// Audit log.
+    pub audit: Arc<Mutex<AuditLog>>,
+}
+
+impl Bootstrap {
+    /// A bootstrap pointing at `host:port` over HTTPS (`host` an IPv4/IPv6 literal or a name).
+    pub fn new(host: &str, port: u16, audit: Arc<Mutex<AuditLog>>) -> Self {
+        let address = match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => ServerAddress::Ipv4(v4.to_string()),
+            Ok(std::net::IpAddr::V6(v6)) => ServerAddress::Ipv6(v6.to_string()),
+            Err(_) => ServerAddress::Host(host.to_owned()),
+        };
+        Self {
+            https: ServerSpec {
+                protocol: "https".into(),
+                address,
+                port: Some(port),
+                localcert: None,
+                remotecert: None,
+            },
+            audit,
+        }
+    }
+
+    async fn answer(&self, body: &[u8], conn: &ConnInfo) -> Response<Full<Bytes>> {
+        let (body, device) = match parse_agent_message(body) {
+            Ok(AgentMessage::WorkRequest(w)) => {
+                let header = Header::new(&w.device_id.udi);
+                let redirect = ServiceRequest::Redirection(Redirection {
+                    callback: Some(false),
+                    controller_type: None,
+                    primary: self.https.clone(),
+                    backup: None,
+                });
+                let req = PnpRequest::new(w.correlator.clone(), redirect);
+                (req.render(&header), w.device_id.udi.sn.clone())
+            }
+            Ok(AgentMessage::Response(r)) => match r.correlator {
+                Some(c) => (
+                    Bye::new(c).render(&Header::reply_to(&r.envelope)),
+                    r.envelope.udi.sn.clone(),
+                ),
+                None => (String::new(), r.envelope.udi.sn.clone()),
+            },
+            Ok(AgentMessage::Fault(f)) => (String::new(), f.envelope.udi.sn.clone()),
+            Err(e) => {
+                self.record(conn, "", "deny", "pnp-malformed", &e.to_string())
+                    .await;
+                return reply(StatusCode::BAD_REQUEST, String::new());
+            }
+        };
+        let why = "plain-HTTP bootstrap: moved to the HTTPS PnP server";
+        self.record(conn, &device, "redirect", "pnp-bootstrap", why)
+            .await;
+        reply(StatusCode::OK, body)
+    }
+
+    async fn record(&self, conn: &ConnInfo, device: &str, verdict: &str, rule: &str, reason: &str) {
+        let entry = AuditEntry {
+            kind: EntryKind::Decision,
+            area: "pnp".into(),
+            verdict: verdict.into(),
+            rule: rule.into(),
+            mode: "enforce".into(),
+            actor: device.into(),
+            detail: serde_json::json!({"peer": conn.peer.to_string(), "reason": reason}),
+        };
+        if let Err(err) = self
+            .audit
+            .lock()
+            .await
+            .append(entry, crate::clock::now_utc())
+        {
+            tracing::error!(%err, "cannot write the audit log");
+        }
+    }
+}
+
+impl Handler for Bootstrap {
+    type Body = Full<Bytes>;
+
+    async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<Full<Bytes>> {
+        let path = req.uri().path().to_owned();
+        match (req.method().clone(), path.as_str()) {
+            (_, "/pnp/HELLO") => reply(StatusCode::OK, String::new()),
+            (Method::POST, "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE") => {
+                match Limited::new(req.into_body(), MAX_BODY_BYTES)
+                    .collect()
+                    .await
+                {
+                    Ok(body) => self.answer(&body.to_bytes(), conn).await,
+                    Err(_) => reply(StatusCode::PAYLOAD_TOO_LARGE, String::new()),
+                }
+            }
+            _ => reply(StatusCode::NOT_FOUND, String::new()),
+        }
+    }
+}
+
+fn reply(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = code;
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    resp
+}
