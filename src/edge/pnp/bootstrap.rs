@@ -61,7 +61,7 @@ impl Bootstrap {
                     backup: None,
                 });
                 let req = PnpRequest::new(w.correlator.clone(), redirect);
-                (req.render(&header), w.device_id.udi.sn.clone())
+                (req.render(&header), w.device_id.udi.sn)
             }
             Ok(AgentMessage::Response(r)) => match r.correlator {
                 Some(c) => (
@@ -70,7 +70,7 @@ impl Bootstrap {
                 ),
                 None => (String::new(), r.envelope.udi.sn.clone()),
             },
-            Ok(AgentMessage::Fault(f)) => (String::new(), f.envelope.udi.sn.clone()),
+            Ok(AgentMessage::Fault(f)) => (String::new(), f.envelope.udi.sn),
             Err(e) => {
                 self.record(conn, "", "deny", "pnp-malformed", &e.to_string())
                     .await;
