@@ -335,23 +335,7 @@ impl PnpServer {
     }
 
     async fn record(&self, conn: &ConnInfo, device: &str, verdict: &str, rule: &str, reason: &str) {
-        let entry = AuditEntry {
-            kind: EntryKind::Decision,
-            area: "pnp".into(),
-            verdict: verdict.into(),
-            rule: rule.into(),
-            mode: "enforce".into(),
-            actor: device.into(),
-            detail: serde_json::json!({"peer": conn.peer.to_string(), "reason": reason}),
-        };
-        if let Err(err) = self
-            .audit
-            .lock()
-            .await
-            .append(entry, crate::clock::now_utc())
-        {
-            tracing::error!(%err, "cannot write the audit log");
-        }
+        record(&self.audit, conn, device, verdict, rule, reason).await;
     }
 }
 
@@ -413,7 +397,31 @@ fn fresh_nonce() -> Result<u64, rustls::crypto::GetRandomFailed> {
     Ok((u64::from_be_bytes(bytes) >> 1).max(1))
 }
 
-fn reply(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+/// Writes a PnP decision to the audit log (a failure to write is logged, never fatal to the reply).
+pub(crate) async fn record(
+    audit: &Mutex<AuditLog>,
+    conn: &ConnInfo,
+    device: &str,
+    verdict: &str,
+    rule: &str,
+    reason: &str,
+) {
+    let entry = AuditEntry {
+        kind: EntryKind::Decision,
+        area: "pnp".into(),
+        verdict: verdict.into(),
+        rule: rule.into(),
+        mode: "enforce".into(),
+        actor: device.into(),
+        detail: serde_json::json!({"peer": conn.peer.to_string(), "reason": reason}),
+    };
+    if let Err(err) = audit.lock().await.append(entry, crate::clock::now_utc()) {
+        tracing::error!(%err, "cannot write the audit log");
+    }
+}
+
+/// An XML (or empty) PnP answer.
+pub(crate) fn reply(code: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = code;
     resp.headers_mut().insert(

@@ -13,9 +13,9 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::Mutex;
 
-use crate::audit::{AuditEntry, AuditLog, EntryKind};
+use crate::audit::AuditLog;
 use crate::edge::listener::{ConnInfo, Handler};
-use crate::edge::pnp::MAX_BODY_BYTES;
+use crate::edge::pnp::{MAX_BODY_BYTES, record, reply};
 use crate::proto::pnp::common::{ServerAddress, ServerSpec};
 use crate::proto::pnp::{
     AgentMessage, Bye, Header, Redirection, Request as PnpRequest, ServiceRequest,
@@ -84,23 +84,7 @@ impl Bootstrap {
     }
 
     async fn record(&self, conn: &ConnInfo, device: &str, verdict: &str, rule: &str, reason: &str) {
-        let entry = AuditEntry {
-            kind: EntryKind::Decision,
-            area: "pnp".into(),
-            verdict: verdict.into(),
-            rule: rule.into(),
-            mode: "enforce".into(),
-            actor: device.into(),
-            detail: serde_json::json!({"peer": conn.peer.to_string(), "reason": reason}),
-        };
-        if let Err(err) = self
-            .audit
-            .lock()
-            .await
-            .append(entry, crate::clock::now_utc())
-        {
-            tracing::error!(%err, "cannot write the audit log");
-        }
+        record(&self.audit, conn, device, verdict, rule, reason).await;
     }
 }
 
@@ -123,14 +107,4 @@ impl Handler for Bootstrap {
             _ => reply(StatusCode::NOT_FOUND, String::new()),
         }
     }
-}
-
-fn reply(code: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = code;
-    resp.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/xml; charset=utf-8"),
-    );
-    resp
 }
