@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test deps build lint bench clean
+.PHONY: run test deps build lint bench fuzz clean
 
 run: deps
 	$(CARGO) build --release --locked
@@ -24,6 +24,10 @@ lint: deps
 
 bench: deps
 	$(CARGO) run --release --locked -- bench policy
+
+# Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
+fuzz:
+	cd fuzz && cargo +nightly fuzz run pnp_parse -- -max_total_time=600
 
 clean:
 	$(CARGO) clean
