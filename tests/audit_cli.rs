@@ -5,8 +5,12 @@
 // Test helpers outside #[test] functions: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{s, stdout, ztpgate};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{TimeZone, Utc};
 use ztpgate::audit::{AuditEntry, AuditLog, RecordId};
@@ -15,17 +19,6 @@ use ztpgate::policy::access::AccessVerdict;
 use ztpgate::policy::{Area, Decision, Mode, RuleRef};
 
 const RECORDS: usize = 6;
-
-fn ztpgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztpgate"))
-        .args(args)
-        .output()
-        .expect("run ztpgate")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
 
 /// A temp dir with `audit.jsonl` holding [`RECORDS`] records, decisions and operator actions.
 struct Log {
@@ -82,10 +75,6 @@ fn entry(i: usize) -> AuditEntry {
             serde_json::json!({ "i": i }),
         )
     }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Asserts exit 1 and that the report names `line` and `record`.

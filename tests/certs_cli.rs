@@ -6,24 +6,13 @@
 // Test helpers outside #[test] functions: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{s, stdout, ztpgate};
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn ztpgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztpgate"))
-        .args(args)
-        .output()
-        .expect("run ztpgate")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 temp path")
-}
+use std::process::Command;
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777

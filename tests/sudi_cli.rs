@@ -6,8 +6,12 @@
 // Test helpers outside #[test] functions: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{s, stdout, ztpgate};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
@@ -18,21 +22,6 @@ use ztpgate::pki::{KeyKind, lab, load_certs_pem, load_key_pem};
 
 /// After the ISR4321 SUDI expired (2024-11-15), before Cisco Root CA 2048 does (2029-05-14).
 const AT: &str = "2025-06-01T00:00:00Z";
-
-fn ztpgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztpgate"))
-        .args(args)
-        .output()
-        .expect("run ztpgate")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 struct Real {
     dir: tempfile::TempDir,

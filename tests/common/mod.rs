@@ -227,6 +227,21 @@ impl Drop for Gateway {
     }
 }
 
+/// Runs the `ztpgate` binary with `args`.
+pub fn ztpgate(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run ztpgate")
+}
+
+/// The standard output of a finished command, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A path as a command-line argument.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
 /// Whether `curl` is installed; prints the skip reason otherwise.
 pub fn have_curl() -> bool {
     let ok = Command::new("curl").arg("--version").output().is_ok();
