@@ -5,7 +5,7 @@
 //! today the gateway serves the admin API.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -32,15 +32,7 @@ use crate::store::{SqliteStore, Store, StoreError};
 /// Why the gateway could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The data directory could not be created.
-    #[error("data directory {path}: {source}")]
-    DataDir {
-        /// The directory.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// Certificates could not be generated or loaded.
+    /// A directory could not be created, or certificates generated or loaded.
     #[error(transparent)]
     Pki(#[from] PkiError),
     /// The TLS configuration was rejected.
@@ -72,7 +64,7 @@ pub enum ServeError {
 pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     // Registered first, so a Ctrl-C at any moment from here on takes the clean shutdown path.
     let shutdown = ShutdownSignals::register()?;
-    create_private_dir(&config.data_dir)?;
+    pki::files::create_private_dir(&config.data_dir)?;
     if config.pki.generate_lab {
         let lab = pki::lab::ensure(&config.pki.dir)?;
         if lab.generated {
@@ -128,7 +120,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         spawn(&mut tasks, listener, &admin_tls, &admin, limits, &stop_rx);
     }
 
-    create_private_dir(&config.files.root)?;
+    pki::files::create_private_dir(&config.files.root)?;
     if config.pki.generate_lab {
         seed_lab_template(&config.files.root);
     }
@@ -357,15 +349,3 @@ impl ShutdownSignals {
     }
 }
 
-fn create_private_dir(path: &Path) -> Result<(), ServeError> {
-    use std::os::unix::fs::DirBuilderExt;
-    let err = |source| ServeError::DataDir {
-        path: path.to_owned(),
-        source,
-    };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(err)
-}
