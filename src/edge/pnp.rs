@@ -63,28 +63,62 @@ impl Handler for PnpServer {
     type Body = Full<Bytes>;
 
     async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<Full<Bytes>> {
-        let path = req.uri().path().to_owned();
-        match (req.method().clone(), path.as_str()) {
-            // Any method: agents probe reachability with HELLO (pnp.md §1.2).
-            (_, "/pnp/HELLO") => reply(StatusCode::OK, String::new()),
-            (Method::POST, "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE") => {
+        match PnpCall::read(req).await {
+            PnpCall::Exchange(body) => self.exchange(&body, conn).await,
+            PnpCall::TooLarge => {
+                self.deny(conn, "", "pnp-body-too-large", "body over 64 KiB or broken")
+                    .await;
+                PnpCall::TooLarge.answer()
+            }
+            other => other.answer(),
+        }
+    }
+}
+
+/// What a request to a PnP listener asks for, with its body read within [`MAX_BODY_BYTES`]
+/// (pnp.md §1.2). Shared by the HTTPS server and the plain-HTTP bootstrap.
+pub(crate) enum PnpCall {
+    /// `/pnp/HELLO`, any method: agents probe reachability.
+    Hello,
+    /// A POSTed WORK-REQUEST or WORK-RESPONSE body.
+    Exchange(Bytes),
+    /// The body is over the limit or broken.
+    TooLarge,
+    /// A PnP path with the wrong method.
+    MethodNotAllowed,
+    /// Anything else.
+    NotFound,
+}
+
+impl PnpCall {
+    /// Routes `req`, reading the body of an exchange.
+    pub(crate) async fn read(req: Request<Incoming>) -> Self {
+        let post = req.method() == Method::POST;
+        match req.uri().path() {
+            "/pnp/HELLO" => Self::Hello,
+            "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE" if post => {
                 match Limited::new(req.into_body(), MAX_BODY_BYTES)
                     .collect()
                     .await
                 {
-                    Ok(body) => self.exchange(&body.to_bytes(), conn).await,
-                    Err(_) => {
-                        self.deny(conn, "", "pnp-body-too-large", "body over 64 KiB or broken")
-                            .await;
-                        reply(StatusCode::PAYLOAD_TOO_LARGE, String::new())
-                    }
+                    Ok(body) => Self::Exchange(body.to_bytes()),
+                    Err(_) => Self::TooLarge,
                 }
             }
-            (_, "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE") => {
-                reply(StatusCode::METHOD_NOT_ALLOWED, String::new())
-            }
-            _ => reply(StatusCode::NOT_FOUND, String::new()),
+            "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE" => Self::MethodNotAllowed,
+            _ => Self::NotFound,
         }
+    }
+
+    /// The empty answer for anything but an exchange.
+    pub(crate) fn answer(&self) -> Response<Full<Bytes>> {
+        let code = match self {
+            Self::Hello | Self::Exchange(_) => StatusCode::OK,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+        };
+        reply(code, String::new())
     }
 }
 

@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use tokio::sync::Mutex;
 
 use crate::audit::AuditLog;
 use crate::edge::listener::{ConnInfo, Handler};
-use crate::edge::pnp::{MAX_BODY_BYTES, record, reply};
+use crate::edge::pnp::{PnpCall, record, reply};
 use crate::proto::pnp::common::{ServerAddress, ServerSpec};
 use crate::proto::pnp::{
     AgentMessage, Bye, Header, Redirection, Request as PnpRequest, ServiceRequest,
@@ -92,19 +92,11 @@ impl Handler for Bootstrap {
     type Body = Full<Bytes>;
 
     async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<Full<Bytes>> {
-        let path = req.uri().path().to_owned();
-        match (req.method().clone(), path.as_str()) {
-            (_, "/pnp/HELLO") => reply(StatusCode::OK, String::new()),
-            (Method::POST, "/pnp/WORK-REQUEST" | "/pnp/WORK-RESPONSE") => {
-                match Limited::new(req.into_body(), MAX_BODY_BYTES)
-                    .collect()
-                    .await
-                {
-                    Ok(body) => self.answer(&body.to_bytes(), conn).await,
-                    Err(_) => reply(StatusCode::PAYLOAD_TOO_LARGE, String::new()),
-                }
-            }
-            _ => reply(StatusCode::NOT_FOUND, String::new()),
+        match PnpCall::read(req).await {
+            PnpCall::Exchange(body) => self.answer(&body, conn).await,
+            // Nothing but HELLO and exchanges exists here, whatever the method.
+            PnpCall::MethodNotAllowed => PnpCall::NotFound.answer(),
+            other => other.answer(),
         }
     }
 }
