@@ -18,6 +18,7 @@ use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::config::GatewayConfig;
 use crate::edge::admin::{AdminApi, AdminStatus};
 use crate::edge::files::FileServer;
+use crate::edge::files::catalog::Catalog;
 use crate::edge::files::key::{self, KeyError};
 use crate::edge::listener::{self, Handler, Limits};
 use crate::edge::pnp::PnpServer;
@@ -125,6 +126,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         seed_lab_template(&config.files.root);
     }
     let file_key = key::load_or_create(&config.files.key)?;
+    let catalog = Arc::new(Catalog::default());
     // Device certificates are requested but not required at the TLS layer: the policy decides, so a
     // device without one (or with a bad one) gets an audited refusal rather than a bare alert.
     let (reject_tx, reject_rx) = tokio::sync::mpsc::channel(REJECTION_QUEUE);
@@ -145,6 +147,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         let files = Arc::new(FileServer::new(
             &config.files.root,
             file_key,
+            Arc::clone(&catalog),
             Arc::clone(&audit),
         ));
         for addr in &config.files.listen {
@@ -176,6 +179,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 key: file_key,
                 base_url,
                 ttl_secs: i64::try_from(config.files.grant_ttl.as_secs()).unwrap_or(3600),
+                catalog: Arc::clone(&catalog),
             },
             verifier: verifier.clone(),
             settings: Settings::default(),

@@ -36,7 +36,7 @@ use crate::pki::inspect::CertInfo;
 pub struct FileServer {
     root: PathBuf,
     key: [u8; FILE_KEY_BYTES],
-    catalog: Catalog,
+    catalog: Arc<Catalog>,
     audit: Arc<Mutex<AuditLog>>,
 }
 
@@ -93,12 +93,18 @@ impl Refusal {
 }
 
 impl FileServer {
-    /// A server for the files under `root`, checking grants with `key`.
-    pub fn new(root: &Path, key: [u8; FILE_KEY_BYTES], audit: Arc<Mutex<AuditLog>>) -> Self {
+    /// A server for the files under `root`, checking grants with `key`; checksums come from the
+    /// shared `catalog`.
+    pub fn new(
+        root: &Path,
+        key: [u8; FILE_KEY_BYTES],
+        catalog: Arc<Catalog>,
+        audit: Arc<Mutex<AuditLog>>,
+    ) -> Self {
         Self {
             root: root.to_owned(),
             key,
-            catalog: Catalog::default(),
+            catalog,
             audit,
         }
     }

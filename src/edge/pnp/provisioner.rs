@@ -6,11 +6,12 @@
 //! authenticated identity, and are still reduced to safe file-name characters before use.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rustls_pki_types::CertificateDer;
 
-use crate::edge::files::catalog::hash_file;
+use crate::edge::files::catalog::Catalog;
 use crate::edge::files::grant::{FILE_KEY_BYTES, Grant};
 use crate::identity::CertIdentity;
 use crate::pki::files::{MODE_PUBLIC, write_atomic};
@@ -33,6 +34,8 @@ pub struct FileGrants {
     pub base_url: String,
     /// Grant validity in seconds.
     pub ttl_secs: i64,
+    /// Checksums of the files served, shared with the file server.
+    pub catalog: Arc<Catalog>,
 }
 
 /// One exchange's provisioner: grants, templates and attestation for the device at hand.
@@ -74,8 +77,9 @@ impl Provisioner for EdgeProvisioner<'_> {
             }),
             Source::Local(path) => {
                 let full = self.files.root.join(path);
-                // Hashing a large image takes a while: keep the runtime's other tasks going.
-                let info = tokio::task::block_in_place(|| hash_file(&full, None))
+                // Hashed once per file version (cached); the first hash of a large image takes a
+                // while, so keep the runtime's other tasks going meanwhile.
+                let info = tokio::task::block_in_place(|| self.files.catalog.info_blocking(&full))
                     .map_err(|e| format!("{path}: {e}"))?;
                 Ok(FileRef {
                     url: self.grant(serial, path)?,
@@ -107,7 +111,11 @@ impl Provisioner for EdgeProvisioner<'_> {
         }
         write_atomic(&out, rendered.as_bytes(), MODE_PUBLIC)
             .map_err(|e| format!("{}: {e}", template.display()))?;
-        let info = hash_file(&out, None).map_err(|e| format!("{relative}: {e}"))?;
+        let info = self
+            .files
+            .catalog
+            .info_blocking(&out)
+            .map_err(|e| format!("{relative}: {e}"))?;
         Ok(FileRef {
             url: self.grant(serial, &relative)?,
             md5: Some(info.md5),
