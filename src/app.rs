@@ -23,6 +23,7 @@ use crate::edge::files::key::{self, KeyError};
 use crate::edge::listener::{self, Handler, Limits};
 use crate::edge::pnp::PnpServer;
 use crate::edge::pnp::bootstrap::Bootstrap;
+use crate::edge::pnp::directory::{Directory, DirectoryError};
 use crate::edge::pnp::provisioner::FileGrants;
 use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::edge::tls::{self, TlsError};
@@ -45,6 +46,9 @@ pub enum ServeError {
     /// The audit log could not be opened or written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The PnP device directory could not be loaded.
+    #[error(transparent)]
+    Devices(#[from] DirectoryError),
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -83,6 +87,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         config.audit.fsync,
     )?));
     let store = Arc::new(Mutex::new(store));
+    let devices = Directory::load(Arc::clone(&store)).await?;
+    let (writer_stop, writer_rx) = watch::channel(false);
+    let writer = tokio::spawn(Arc::clone(&devices).run_writer(writer_rx));
     for knob in config.policy.device_auth.dangers() {
         tracing::warn!(knob, "dangerous policy option enabled");
         println!("ztpgate: WARNING: policy enables {knob}");
@@ -102,6 +109,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         },
         store: Arc::clone(&store),
+        pnp: Arc::clone(&devices),
         audit: Arc::clone(&audit),
     });
     let limits = Limits {
@@ -172,6 +180,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
             .unwrap_or_default();
         let pnp = Arc::new(PnpServer {
             policy: Arc::new(config.policy.clone()),
+            directory: Arc::clone(&devices),
             store: Arc::clone(&store),
             audit: Arc::clone(&audit),
             files: FileGrants {
@@ -246,6 +255,11 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     println!("ztpgate: shutting down");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    // The listeners are done: store the last queued device changes.
+    let _ = writer_stop.send(true);
+    if writer.await.is_err() {
+        tracing::error!("the PnP state writer failed at shutdown");
+    }
     let mut audit = audit.lock().await;
     audit.append(
         AuditEntry::operator("ztpgate", "serve-stop", serde_json::json!({})),

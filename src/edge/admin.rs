@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 
 use crate::audit::AuditLog;
 use crate::edge::listener::{ConnInfo, Handler};
+use crate::edge::pnp::directory::Directory;
 use crate::pki::inspect::CertInfo;
 use crate::store::SqliteStore;
 
@@ -39,6 +40,8 @@ pub struct AdminApi {
     pub status: AdminStatus,
     /// Gateway state.
     pub store: Arc<Mutex<SqliteStore>>,
+    /// PnP devices.
+    pub pnp: Arc<Directory>,
     /// Audit log (operator actions).
     pub audit: Arc<Mutex<AuditLog>>,
 }
@@ -52,6 +55,7 @@ impl Handler for AdminApi {
             req.method(),
             req.uri().path(),
             &operator,
+            &self.pnp,
             &self.store,
             &self.audit,
         )

@@ -8,7 +8,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -20,6 +21,8 @@ use rustls_pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
+
+use crate::policy::auth::CertStatus;
 
 /// The most bytes of request head a connection may buffer.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -40,6 +43,9 @@ pub struct ConnInfo {
     pub peer: SocketAddr,
     /// The client certificate chain the verifier accepted (leaf first); empty without one.
     pub client_chain: Vec<CertificateDer<'static>>,
+    /// The policy-level verdict on `client_chain` and when it was reached: worked out on the
+    /// connection's first request, reused by the next ones while fresh.
+    pub cert_memo: OnceLock<(SystemTime, CertStatus)>,
 }
 
 /// Answers requests of one listener.
@@ -108,6 +114,7 @@ async fn connection<H: Handler>(
         let conn = ConnInfo {
             peer,
             client_chain: Vec::new(),
+            cert_memo: OnceLock::new(),
         };
         return http(TokioIo::new(stream), conn, handler, limits, shutdown).await;
     };
@@ -130,6 +137,7 @@ async fn connection<H: Handler>(
             .peer_certificates()
             .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
             .unwrap_or_default(),
+        cert_memo: OnceLock::new(),
     };
     http(TokioIo::new(tls), conn, handler, limits, shutdown).await;
 }

@@ -5,13 +5,16 @@
 //! Bodies are attacker-controlled: capped at [`MAX_BODY_BYTES`] before parsing, parsed by the
 //! bounded `proto::pnp` reader. A device is identified by its verified certificate when it has
 //! one; the UDI it claims must match it (policy `udi_must_match_certificate`), otherwise the
-//! message is rejected, audited, and never reaches the workflow. Device state lives in the store,
-//! so a restart resumes every device where it was.
+//! message is rejected, audited, and never reaches the workflow. Device state lives in the
+//! [`directory::Directory`] and the store behind it, so a restart resumes every device where it
+//! was; messages of different devices run in parallel, messages of one device one at a time.
 
 pub mod bootstrap;
+pub mod directory;
 pub mod provisioner;
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -20,6 +23,7 @@ use tokio::sync::Mutex;
 
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::edge::listener::{ConnInfo, Handler};
+use crate::edge::pnp::directory::{DeviceEntry, Directory, Durability};
 use crate::edge::pnp::provisioner::{EdgeProvisioner, FileGrants};
 use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::identity::Udi;
@@ -36,17 +40,22 @@ use crate::roles::pnp_server::state::{Context, DeviceState};
 use crate::roles::pnp_server::workflow::{
     Device, Engine, Outcome, Reply, Settings, fallback_correlator,
 };
-use crate::store::pnp::{PnpDeviceRecord, PnpHistoryEntry, PnpStore};
+use crate::store::pnp::PnpHistoryEntry;
 use crate::store::{SqliteStore, Store};
 
 /// The most bytes of a PnP body (pnp.md §2.6).
 pub const MAX_BODY_BYTES: usize = crate::proto::pnp::MAX_BODY_BYTES;
 
+/// How long a connection's certificate verdict is reused before the chain is checked again.
+pub const CERT_MEMO_TTL: Duration = Duration::from_secs(60);
+
 /// The PnP server's [`Handler`].
 pub struct PnpServer {
     /// Policy in force.
     pub policy: Arc<Policy>,
-    /// Device state.
+    /// Every known device (authoritative; written to the store behind the exchanges).
+    pub directory: Arc<Directory>,
+    /// The store, for the operator's join-window override.
     pub store: Arc<Mutex<SqliteStore>>,
     /// Audit log.
     pub audit: Arc<Mutex<AuditLog>>,
@@ -136,8 +145,7 @@ impl PnpServer {
             AgentMessage::Response(r) => r.envelope.udi.clone(),
             AgentMessage::Fault(f) => f.envelope.udi.clone(),
         };
-        let now = crate::clock::now_system();
-        let status = self.certificate(conn, now);
+        let status = self.certificate(conn, crate::clock::now_system());
         let decision = self.policy.device_auth.decide(&AuthEvidence {
             certificate: status,
             claimed_udi: Some(&claimed),
@@ -169,13 +177,25 @@ impl PnpServer {
         }
     }
 
-    /// The client certificate as the SUDI verifier judges it.
-    fn certificate(&self, conn: &ConnInfo, now: std::time::SystemTime) -> CertStatus {
-        match (&self.verifier, conn.client_chain.is_empty()) {
-            (_, true) => CertStatus::NotPresented,
-            (Some(v), false) => v.cert_status(&conn.client_chain, now),
-            (None, false) => cert_status(Err(SudiChainError::NoAnchors), ""),
+    /// The client certificate as the SUDI verifier judges it: worked out once per connection
+    /// (the handshake's chain cannot change) and reused for [`CERT_MEMO_TTL`].
+    fn certificate(&self, conn: &ConnInfo, now: SystemTime) -> CertStatus {
+        if conn.client_chain.is_empty() {
+            return CertStatus::NotPresented;
         }
+        if let Some((at, status)) = conn.cert_memo.get() {
+            let age = now.duration_since(*at).ok();
+            if age.is_some_and(|age| age <= CERT_MEMO_TTL) {
+                return status.clone();
+            }
+        }
+        let status = match &self.verifier {
+            Some(v) => v.cert_status(&conn.client_chain, now),
+            None => cert_status(Err(SudiChainError::NoAnchors), ""),
+        };
+        // Only the first verdict is kept; an old connection re-verifies on every message.
+        let _ = conn.cert_memo.set((now, status.clone()));
+        status
     }
 
     /// Loads the device, decides or continues its plan, stores the result.
@@ -189,28 +209,35 @@ impl PnpServer {
         conn: &ConnInfo,
     ) -> Result<Reply, String> {
         let now = crate::clock::now_utc();
-        let mut store = self.store.lock().await;
-        let mut rec = store
-            .pnp_device(serial)
-            .map_err(|e| e.to_string())?
-            .unwrap_or_else(|| new_record(serial, pid, claimed, now));
-        let before = rec.state.clone();
-        rec.last_contact = now;
-        rec.udi = claimed.to_string();
-        let mut state: DeviceState = rec.state.parse().unwrap_or(DeviceState::New);
-        let mut ctx: Context = serde_json::from_value(rec.context.clone()).unwrap_or_default();
+        let udi = claimed.to_string();
+        let slot = self
+            .directory
+            .device_or_insert(serial, || DeviceEntry::new(serial, pid, &udi, now))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut dev = slot.lock().await;
+        let before = dev.state.clone();
+        dev.last_contact = now;
+        if dev.udi != udi {
+            dev.udi = udi;
+        }
         let mut notes = Vec::new();
 
         if let AgentMessage::WorkRequest(_) = msg
-            && rec.profile.is_none()
+            && dev.profile.is_none()
         {
-            let manual = store.manual_window().map_err(|e| e.to_string())?;
-            match self.choose(&rec, claimed, manual, now) {
+            let manual = self
+                .store
+                .lock()
+                .await
+                .manual_window()
+                .map_err(|e| e.to_string())?;
+            match self.choose(&dev, claimed, manual, now) {
                 (ProvisionVerdict::Run(profile), why) => {
                     notes.push(why);
-                    rec.profile = Some(profile);
-                    state = DeviceState::New;
-                    ctx = Context {
+                    dev.profile = Some(profile);
+                    dev.state = DeviceState::New;
+                    dev.ctx = Context {
                         proofs: self.policy.device_auth.proofs_needed(cert_verified),
                         ..Context::default()
                     };
@@ -220,38 +247,32 @@ impl PnpServer {
                         ProvisionVerdict::Park => (true, self.policy.pnp.unclaimed_backoff_minutes),
                         _ => (false, self.policy.pnp.refused_backoff_minutes),
                     };
-                    rec.state = if parked {
+                    dev.state = if parked {
                         DeviceState::Unclaimed
                     } else {
                         DeviceState::Refused
-                    }
-                    .to_string();
+                    };
                     let reply = backoff(msg, &why, minutes);
-                    self.save(&mut store, &rec, &before, &why, now)?;
-                    drop(store);
-                    self.record(
-                        conn,
-                        serial,
-                        if parked { "park" } else { "deny" },
-                        "provision",
-                        &why,
-                    )
-                    .await;
+                    self.save(&dev, &before, &why, now).await?;
+                    drop(dev);
+                    let verdict = if parked { "park" } else { "deny" };
+                    self.record(conn, serial, verdict, "provision", &why).await;
                     return reply;
                 }
             }
         }
         // The identity proofs the policy demands come first, then the profile's plan.
-        let plan = rec
+        let plan = dev
             .profile
             .as_deref()
             .and_then(|p| self.policy.pnp.profile(p))
             .map(|p| {
-                let proofs = ctx.proofs.iter().filter_map(|m| proof_step(*m));
+                let proofs = dev.ctx.proofs.iter().filter_map(|m| proof_step(*m));
                 proofs.chain(p.steps.iter().cloned()).collect::<Vec<_>>()
             });
         let Some(plan) = plan else {
             // A response from a device without a plan (or whose profile vanished): close it.
+            self.save(&dev, &before, "", now).await?;
             return Ok(bye_for(msg));
         };
         let engine = Engine {
@@ -267,20 +288,14 @@ impl PnpServer {
             now: crate::clock::now_system(),
             now_secs: now.timestamp(),
         };
+        let DeviceEntry { state, ctx, .. } = &mut *dev;
         let outcome: Outcome = match msg {
             AgentMessage::WorkRequest(w) => {
                 let nonce = fresh_nonce().map_err(|_| "no secure random bytes".to_owned())?;
-                engine.on_work_request(
-                    &state,
-                    &mut ctx,
-                    w,
-                    now.timestamp(),
-                    nonce,
-                    &mut provisioner,
-                )
+                engine.on_work_request(state, ctx, w, now.timestamp(), nonce, &mut provisioner)
             }
             AgentMessage::Response(r) => {
-                engine.on_response(&state, &mut ctx, r, now.timestamp(), &mut provisioner)
+                engine.on_response(state, ctx, r, now.timestamp(), &mut provisioner)
             }
             AgentMessage::Fault(f) => {
                 let why = format!(
@@ -298,15 +313,15 @@ impl PnpServer {
                 }
             }
         };
-        notes.extend(outcome.note.clone());
-        rec.state = outcome.state.to_string();
-        rec.step = u32::try_from(ctx.step).unwrap_or(u32::MAX);
-        rec.context = serde_json::to_value(&ctx).map_err(|e| e.to_string())?;
+        notes.extend(outcome.note);
+        dev.state = outcome.state;
         let note = notes.join("; ");
-        self.save(&mut store, &rec, &before, &note, now)?;
-        drop(store);
-        if rec.state != before {
-            self.record(conn, serial, &rec.state, "pnp-workflow", &note)
+        self.save(&dev, &before, &note, now).await?;
+        let changed = dev.state != before;
+        let state = changed.then(|| dev.state.to_string());
+        drop(dev);
+        if let Some(state) = state {
+            self.record(conn, serial, &state, "pnp-workflow", &note)
                 .await;
         }
         Ok(outcome.reply)
@@ -315,7 +330,7 @@ impl PnpServer {
     /// Which plan an unknown or new device gets: join window, then profiles.
     fn choose(
         &self,
-        rec: &PnpDeviceRecord,
+        dev: &DeviceEntry,
         claimed: &Udi,
         manual: Option<crate::policy::join::ManualWindow>,
         now: chrono::DateTime<chrono::Utc>,
@@ -324,8 +339,8 @@ impl PnpServer {
             &JoinDevice {
                 mac: None,
                 udi: Some(claimed.clone()),
-                pid: Some(rec.pid.clone()),
-                known: rec.approved,
+                pid: Some(dev.pid.clone()),
+                known: dev.approved,
             },
             &JoinContext {
                 manual,
@@ -336,30 +351,37 @@ impl PnpServer {
             now,
         );
         let d = self.policy.pnp.select(&ProvisionSubject {
-            serial: &rec.serial,
-            pid: &rec.pid,
-            approved: rec.approved,
+            serial: &dev.serial,
+            pid: &dev.pid,
+            approved: dev.approved,
             join: join.verdict.state,
         });
         let why = format!("{} ({}); {} ({})", d.reason, d.rule, join.reason, join.rule);
         (d.verdict, why)
     }
 
-    fn save(
+    /// Queues the device's state for the store: a state change or a history note is committed
+    /// before the device sees the reply; progress inside a state is written behind.
+    async fn save(
         &self,
-        store: &mut SqliteStore,
-        rec: &PnpDeviceRecord,
-        before: &str,
+        dev: &DeviceEntry,
+        before: &DeviceState,
         note: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), String> {
-        let history = (rec.state != before || !note.is_empty()).then(|| PnpHistoryEntry {
+        let history = (dev.state != *before || !note.is_empty()).then(|| PnpHistoryEntry {
             at: now,
-            state: rec.state.clone(),
+            state: dev.state.to_string(),
             note: note.to_owned(),
         });
-        store
-            .save_pnp_device(rec, history.as_ref())
+        let durability = if history.is_some() {
+            Durability::Committed
+        } else {
+            Durability::Deferred
+        };
+        self.directory
+            .save(dev, history, durability)
+            .await
             .map_err(|e| e.to_string())
     }
 
@@ -370,25 +392,6 @@ impl PnpServer {
 
     async fn record(&self, conn: &ConnInfo, device: &str, verdict: &str, rule: &str, reason: &str) {
         record(&self.audit, conn, device, verdict, rule, reason).await;
-    }
-}
-
-fn new_record(
-    serial: &str,
-    pid: &str,
-    udi: &Udi,
-    now: chrono::DateTime<chrono::Utc>,
-) -> PnpDeviceRecord {
-    PnpDeviceRecord {
-        serial: serial.to_owned(),
-        pid: pid.to_owned(),
-        udi: udi.to_string(),
-        state: DeviceState::New.to_string(),
-        profile: None,
-        step: 0,
-        approved: false,
-        last_contact: now,
-        context: serde_json::Value::Null,
     }
 }
 
@@ -422,11 +425,9 @@ fn proof_step(method: AuthMethod) -> Option<Step> {
     }
 }
 
-fn fresh_nonce() -> Result<u64, rustls::crypto::GetRandomFailed> {
+fn fresh_nonce() -> Result<u64, aws_lc_rs::error::Unspecified> {
     let mut bytes = [0u8; 8];
-    rustls::crypto::aws_lc_rs::default_provider()
-        .secure_random
-        .fill(&mut bytes)?;
+    aws_lc_rs::rand::fill(&mut bytes)?;
     // Printed in decimal in the CLI command; keep it positive and non-zero.
     Ok((u64::from_be_bytes(bytes) >> 1).max(1))
 }

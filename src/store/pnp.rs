@@ -64,6 +64,14 @@ pub trait PnpStore: Send {
         history: Option<&PnpHistoryEntry>,
     ) -> Result<(), StoreError>;
 
+    /// Writes every record (insert or replace) and appends every history entry (serial, entry),
+    /// all in one transaction: either all of it is stored or none.
+    fn save_pnp_batch(
+        &mut self,
+        records: &[PnpDeviceRecord],
+        history: &[(String, PnpHistoryEntry)],
+    ) -> Result<(), StoreError>;
+
     /// The newest `limit` history entries of `serial`, oldest first.
     fn pnp_history(&self, serial: &str, limit: usize) -> Result<Vec<PnpHistoryEntry>, StoreError>;
 }
@@ -91,11 +99,25 @@ impl PnpStore for MemoryStore {
         record: &PnpDeviceRecord,
         history: Option<&PnpHistoryEntry>,
     ) -> Result<(), StoreError> {
-        self.pnp
-            .devices
-            .insert(record.serial.clone(), record.clone());
-        if let Some(entry) = history {
-            let list = self.pnp.history.entry(record.serial.clone()).or_default();
+        let history: Vec<_> = history
+            .map(|h| (record.serial.clone(), h.clone()))
+            .into_iter()
+            .collect();
+        self.save_pnp_batch(std::slice::from_ref(record), &history)
+    }
+
+    fn save_pnp_batch(
+        &mut self,
+        records: &[PnpDeviceRecord],
+        history: &[(String, PnpHistoryEntry)],
+    ) -> Result<(), StoreError> {
+        for record in records {
+            self.pnp
+                .devices
+                .insert(record.serial.clone(), record.clone());
+        }
+        for (serial, entry) in history {
+            let list = self.pnp.history.entry(serial.clone()).or_default();
             list.push(entry.clone());
             if list.len() > MAX_MEMORY_HISTORY {
                 list.remove(0);

@@ -46,17 +46,28 @@ impl PnpStore for SqliteStore {
         r: &PnpDeviceRecord,
         history: Option<&PnpHistoryEntry>,
     ) -> Result<(), StoreError> {
-        let context = r.context.to_string();
-        self.write("save a PnP device", |tx| {
-            tx.execute(
-                &format!(
-                    "INSERT INTO pnp_devices ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                     ON CONFLICT (serial) DO UPDATE SET pid = excluded.pid, udi = excluded.udi,
-                       state = excluded.state, profile = excluded.profile, step = excluded.step,
-                       approved = excluded.approved, last_contact = excluded.last_contact,
-                       context = excluded.context"
-                ),
-                rusqlite::params![
+        let history: Vec<_> = history
+            .map(|h| (r.serial.clone(), h.clone()))
+            .into_iter()
+            .collect();
+        self.save_pnp_batch(std::slice::from_ref(r), &history)
+    }
+
+    fn save_pnp_batch(
+        &mut self,
+        records: &[PnpDeviceRecord],
+        history: &[(String, PnpHistoryEntry)],
+    ) -> Result<(), StoreError> {
+        self.write("save PnP devices", |tx| {
+            let mut upsert = tx.prepare_cached(&format!(
+                "INSERT INTO pnp_devices ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (serial) DO UPDATE SET pid = excluded.pid, udi = excluded.udi,
+                   state = excluded.state, profile = excluded.profile, step = excluded.step,
+                   approved = excluded.approved, last_contact = excluded.last_contact,
+                   context = excluded.context"
+            ))?;
+            for r in records {
+                upsert.execute(rusqlite::params![
                     r.serial,
                     r.pid,
                     r.udi,
@@ -65,14 +76,14 @@ impl PnpStore for SqliteStore {
                     r.step,
                     r.approved,
                     time_text(r.last_contact),
-                    context,
-                ],
+                    r.context.to_string(),
+                ])?;
+            }
+            let mut append = tx.prepare_cached(
+                "INSERT INTO pnp_history (serial, at, state, note) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            if let Some(h) = history {
-                tx.execute(
-                    "INSERT INTO pnp_history (serial, at, state, note) VALUES (?1, ?2, ?3, ?4)",
-                    (&r.serial, time_text(h.at), &h.state, &h.note),
-                )?;
+            for (serial, h) in history {
+                append.execute((serial, time_text(h.at), &h.state, &h.note))?;
             }
             Ok(())
         })

@@ -2,7 +2,9 @@
 //! (`approve`, `retry`, `reset`) — the only way to move a device by hand, each one audited with
 //! the operator's certificate name.
 //!
-//! Paths come from authenticated operators but are still parsed strictly.
+//! Paths come from authenticated operators but are still parsed strictly. Devices are read and
+//! changed through the PnP [`Directory`] (never behind its back in the store); an operator's
+//! change is committed before the answer.
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use hyper::{Method, StatusCode};
 use tokio::sync::Mutex;
 
 use crate::audit::{AuditEntry, AuditLog};
+use crate::edge::pnp::directory::{DeviceEntry, Directory, Durability};
 use crate::roles::pnp_server::operator::{self, Action};
 use crate::store::SqliteStore;
 use crate::store::pnp::{PnpHistoryEntry, PnpStore};
@@ -25,16 +28,20 @@ pub async fn route(
     method: &Method,
     path: &str,
     operator_name: &str,
+    devices: &Directory,
     store: &Arc<Mutex<SqliteStore>>,
     audit: &Arc<Mutex<AuditLog>>,
 ) -> Option<Answer> {
     let rest = path.strip_prefix("/pnp/devices")?;
     let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
     Some(match (method, parts.as_slice()) {
-        (&Method::GET, []) => list(store).await,
-        (&Method::GET, [serial]) => detail(store, serial).await,
+        (&Method::GET, []) => {
+            let devices = devices.records().await;
+            (StatusCode::OK, serde_json::json!({ "devices": devices }))
+        }
+        (&Method::GET, [serial]) => detail(devices, store, serial).await,
         (&Method::POST, [serial, action]) => match Action::parse(action) {
-            Some(action) => act(store, audit, serial, action, operator_name).await,
+            Some(action) => act(devices, audit, serial, action, operator_name).await,
             None => error(
                 StatusCode::NOT_FOUND,
                 "unknown action (approve, retry, reset)",
@@ -45,46 +52,37 @@ pub async fn route(
     })
 }
 
-async fn list(store: &Arc<Mutex<SqliteStore>>) -> Answer {
-    match store.lock().await.pnp_devices() {
-        Ok(devices) => (StatusCode::OK, serde_json::json!({ "devices": devices })),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+/// The device and its newest history (queued history is stored first, so none is missing).
+async fn detail(devices: &Directory, store: &Arc<Mutex<SqliteStore>>, serial: &str) -> Answer {
+    let Some(slot) = devices.device(serial).await else {
+        return error(StatusCode::NOT_FOUND, "no such device");
+    };
+    let device = slot.lock().await.record();
+    if let Err(e) = devices.flush().await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
     }
-}
-
-async fn detail(store: &Arc<Mutex<SqliteStore>>, serial: &str) -> Answer {
-    let store = store.lock().await;
-    let found = store.pnp_device(serial).and_then(|d| {
-        let history: Vec<PnpHistoryEntry> = match &d {
-            Some(_) => store.pnp_history(serial, DETAIL_HISTORY)?,
-            None => Vec::new(),
-        };
-        Ok((d, history))
-    });
-    match found {
-        Ok((Some(device), history)) => (
+    match store.lock().await.pnp_history(serial, DETAIL_HISTORY) {
+        Ok(history) => (
             StatusCode::OK,
             serde_json::json!({ "device": device, "history": history }),
         ),
-        Ok((None, _)) => error(StatusCode::NOT_FOUND, "no such device"),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
 async fn act(
-    store: &Arc<Mutex<SqliteStore>>,
+    devices: &Directory,
     audit: &Arc<Mutex<AuditLog>>,
     serial: &str,
     action: Action,
     operator_name: &str,
 ) -> Answer {
     let now = crate::clock::now_utc();
-    let mut store = store.lock().await;
-    let mut rec = match store.pnp_device(serial) {
-        Ok(Some(rec)) => rec,
-        Ok(None) => return error(StatusCode::NOT_FOUND, "no such device"),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    let Some(slot) = devices.device(serial).await else {
+        return error(StatusCode::NOT_FOUND, "no such device");
     };
+    let mut dev = slot.lock().await;
+    let mut rec = dev.record();
     let note = match operator::apply(action, &mut rec) {
         Ok(note) => note,
         Err(e) => return error(StatusCode::CONFLICT, &e.to_string()),
@@ -94,10 +92,15 @@ async fn act(
         state: rec.state.clone(),
         note: format!("{note} ({operator_name})"),
     };
-    if let Err(e) = store.save_pnp_device(&rec, Some(&history)) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+    let changed = DeviceEntry::from_record(rec.clone());
+    if let Err(e) = devices
+        .save(&changed, Some(history), Durability::Committed)
+        .await
+    {
+        return error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
     }
-    drop(store);
+    *dev = changed;
+    drop(dev);
     let entry = AuditEntry::operator(
         operator_name,
         format!(
