@@ -38,7 +38,7 @@ use crate::proto::pnp::{
 };
 use crate::roles::pnp_server::state::{Context, DeviceState};
 use crate::roles::pnp_server::workflow::{
-    Device, Engine, Outcome, Reply, Settings, fallback_correlator,
+    Device, Engine, Outcome, Plan, Reply, Settings, fallback_correlator,
 };
 use crate::store::pnp::PnpHistoryEntry;
 use crate::store::{SqliteStore, Store};
@@ -262,21 +262,26 @@ impl PnpServer {
             }
         }
         // The identity proofs the policy demands come first, then the profile's plan.
-        let plan = dev
+        let profile = dev
             .profile
             .as_deref()
-            .and_then(|p| self.policy.pnp.profile(p))
-            .map(|p| {
-                let proofs = dev.ctx.proofs.iter().filter_map(|m| proof_step(*m));
-                proofs.chain(p.steps.iter().cloned()).collect::<Vec<_>>()
-            });
-        let Some(plan) = plan else {
+            .and_then(|p| self.policy.pnp.profile(p));
+        let Some(profile) = profile else {
             // A response from a device without a plan (or whose profile vanished): close it.
             self.save(&dev, &before, "", now).await?;
             return Ok(bye_for(msg));
         };
+        let proofs: Vec<Step> = dev
+            .ctx
+            .proofs
+            .iter()
+            .filter_map(|m| proof_step(*m))
+            .collect();
         let engine = Engine {
-            plan: &plan,
+            plan: Plan {
+                proofs: &proofs,
+                steps: &profile.steps,
+            },
             device: Device { serial, pid },
             settings: self.settings,
         };

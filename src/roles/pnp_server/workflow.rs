@@ -107,10 +107,45 @@ pub struct Outcome {
     pub note: Option<String>,
 }
 
+/// A device's plan: the identity proofs its authentication policy demands, then its profile's
+/// steps — borrowed, never copied per message.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan<'a> {
+    /// Proof steps, first.
+    pub proofs: &'a [Step],
+    /// The profile's steps.
+    pub steps: &'a [Step],
+}
+
+impl<'a> Plan<'a> {
+    /// Step `i`.
+    pub fn get(&self, i: usize) -> Option<&'a Step> {
+        match i.checked_sub(self.proofs.len()) {
+            None => self.proofs.get(i),
+            Some(j) => self.steps.get(j),
+        }
+    }
+
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.proofs.len() + self.steps.len()
+    }
+
+    /// Whether the plan has no step.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The last step.
+    pub fn last(&self) -> Option<&'a Step> {
+        self.steps.last().or_else(|| self.proofs.last())
+    }
+}
+
 /// Runs one plan for one device.
 pub struct Engine<'a> {
     /// The plan.
-    pub plan: &'a [Step],
+    pub plan: Plan<'a>,
     /// The device.
     pub device: Device<'a>,
     /// Settings.

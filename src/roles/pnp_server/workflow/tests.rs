@@ -88,7 +88,10 @@ fn plan() -> Vec<Step> {
 
 fn engine(plan: &[Step]) -> Engine<'_> {
     Engine {
-        plan,
+        plan: Plan {
+            proofs: &[],
+            steps: plan,
+        },
         device: Device {
             serial: "FOC1234X0AB",
             pid: "C9300-24T",
