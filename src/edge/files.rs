@@ -12,14 +12,12 @@ pub mod grant;
 pub mod key;
 pub mod range;
 
-use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use tokio::io::AsyncSeekExt;
 use tokio::sync::Mutex;
 
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
@@ -242,12 +240,8 @@ async fn respond(
     let body = if req.method() == Method::HEAD {
         FileBody::empty()
     } else {
-        let mut file = tokio::fs::File::open(path).await?;
-        file.seek(SeekFrom::Start(start)).await?;
-        FileBody::File {
-            file,
-            remaining: len,
-        }
+        let file = tokio::fs::File::open(path).await?.into_std().await;
+        FileBody::file(file, start, len)
     };
     let mut resp = with_file_headers(Response::new(body), status, info);
     insert(&mut resp, header::CONTENT_LENGTH, &len.to_string());
