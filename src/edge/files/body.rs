@@ -136,3 +136,37 @@ impl Body for FileBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    fn file_of(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
+        let mut tmp = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut tmp, bytes).unwrap();
+        let f = File::open(tmp.path()).unwrap();
+        (tmp, f)
+    }
+
+    #[tokio::test]
+    async fn streams_a_range_across_several_chunks() {
+        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 1000).map(|i| (i % 251) as u8).collect();
+        let (_tmp, f) = file_of(&data);
+        let start = 777;
+        let len = (data.len() - start - 10) as u64;
+        let body = FileBody::file(f, start as u64, len);
+        assert_eq!(body.size_hint().exact(), Some(len));
+        let got = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&got[..], &data[start..data.len() - 10]);
+    }
+
+    #[tokio::test]
+    async fn a_file_shorter_than_announced_ends_in_an_error() {
+        let (_tmp, f) = file_of(b"short");
+        let body = FileBody::file(f, 0, 100);
+        let err = body.collect().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+}
