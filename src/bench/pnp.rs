@@ -207,7 +207,7 @@ mod tests {
         let pki = crate::pki::lab::init(dir.path(), false).unwrap();
         let fleet = Fleet {
             server: ServerUrl::parse("https://127.0.0.1:1").unwrap().0,
-            ca: pki.ca_cert.clone(),
+            ca: pki.ca_cert,
             pki: dir.path().to_owned(),
             agents: 2,
             pid: DEFAULT_PID.to_owned(),

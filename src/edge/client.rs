@@ -430,25 +430,4 @@ impl Drop for Connection {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_https_urls_with_port_path_and_ipv6() {
-        let (s, p) = ServerUrl::parse("https://gw.example:8443/images/x.bin").unwrap();
-        assert_eq!(
-            (s.host.as_str(), s.port, p.as_str()),
-            ("gw.example", 8443, "/images/x.bin")
-        );
-        let (s, p) = ServerUrl::parse("HTTPS://[::1]").unwrap();
-        assert_eq!((s.host.as_str(), s.port, p.as_str()), ("::1", 443, "/"));
-        assert_eq!(s.to_string(), "https://[::1]:443");
-    }
-
-    #[test]
-    fn rejects_plain_http_and_bad_ports() {
-        assert!(ServerUrl::parse("http://gw/").is_err());
-        assert!(ServerUrl::parse("https://gw:99999/").is_err());
-        assert!(ServerUrl::parse("https://:80/").is_err());
-    }
-}
+mod tests;

@@ -155,7 +155,7 @@ pub fn device_record(
         state: state.to_string(),
         profile,
         step: u32::try_from(ctx.step).unwrap_or(u32::MAX),
-        approved: index % 5 == 0,
+        approved: index.is_multiple_of(5),
         last_contact,
         context: serde_json::to_value(&ctx).unwrap_or_default(),
     };
