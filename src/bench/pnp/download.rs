@@ -170,7 +170,7 @@ async fn stream(
                 None => return Ok(()),
                 Some(Ok(frame)) => {
                     if let Some(data) = frame.data_ref() {
-                        bytes += data.len() as u64;
+                        bytes = bytes.saturating_add(data.len() as u64);
                     }
                 }
                 Some(Err(e)) => return Err(HttpError::from(e).into()),

@@ -17,7 +17,7 @@ use super::histogram::{Histogram, LatencySummary};
 use super::messages::{self, BENCH_COMMAND};
 use super::{Agent, Fleet, PnpBenchError, RETRY_PAUSE, Window, rate};
 use crate::clock::now_monotonic;
-use crate::edge::client::{Connection, SessionResumption, TlsSession, full};
+use crate::edge::client::{Connection, ServerUrl, SessionResumption, TlsSession, full};
 
 /// Parameters of an exchanges run.
 #[derive(Clone, Debug)]
@@ -196,7 +196,7 @@ impl Endpoint {
     }
 }
 
-async fn agent_loop(agent: &Agent, server: &crate::edge::client::ServerUrl, w: Window) -> Tally {
+async fn agent_loop(agent: &Agent, server: &ServerUrl, w: Window) -> Tally {
     let mut t = Tally::default();
     let mut conn: Option<Connection> = None;
     let mut connected_before = false;

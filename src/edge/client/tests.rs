@@ -22,8 +22,8 @@ fn rejects_plain_http_and_bad_ports() {
     assert!(ServerUrl::parse("https://:80/").is_err());
 }
 
-/// An HTTPS server on 127.0.0.1:0 answering each request with its path; `/close` answers with
-/// `Connection: close`. Returns its URL, the CA file and the count of accepted connections.
+/// An HTTPS server on 127.0.0.1:0 (lab server certificate) answering each request with its path;
+/// `/close` answers with `Connection: close`. Counts the TCP connections it accepts.
 struct TestServer {
     url: ServerUrl,
     roots: Vec<CertificateDer<'static>>,
