@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test deps build lint bench fuzz clean
+.PHONY: run test deps build lint bench bench-pnp fuzz clean
 
 run: deps
 	$(CARGO) build --release --locked
@@ -24,6 +24,11 @@ lint: deps
 
 bench: deps
 	$(CARGO) run --release --locked -- bench policy
+
+# PnP server benchmarks, ztpgate and nginx side by side (installs nginx when missing; a few
+# minutes). Options through the environment: see scripts/bench-pnp.sh.
+bench-pnp: deps
+	./scripts/bench-pnp.sh
 
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
 fuzz:

@@ -1,5 +1,6 @@
 //! Benchmarks behind `ztpgate bench`: synthetic but realistic policies, pre-generated events, and
-//! single-threaded decision loops timed with [`crate::clock::now_monotonic`].
+//! single-threaded decision loops timed with [`crate::clock::now_monotonic`] (`bench policy`);
+//! and the load driver for PnP servers ([`pnp`], `bench pnp`).
 //!
 //! Inputs: only the benchmark parameters. Policies and events come from a fixed-seed xorshift
 //! generator, so two runs measure the same work. Figures are recorded in `docs/benchmarks.md`.
@@ -17,6 +18,7 @@ pub use self::synthetic::{
     XorShift, synthetic_access_policy, synthetic_delivery_policy, synthetic_join_policy,
 };
 
+pub mod pnp;
 mod synthetic;
 
 /// Parameters of `ztpgate bench policy`.

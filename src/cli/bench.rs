@@ -1,7 +1,10 @@
 //! `ztpgate bench policy [--rules N] [--seconds S] [--json]`: decision rates of the policy layer,
-//! measured on one thread (see [`crate::bench`]).
+//! measured on one thread (see [`crate::bench`]); `ztpgate bench pnp …`: the PnP server load
+//! driver ([`pnp`]).
 //!
-//! Inputs: command-line arguments only (validated here).
+//! Inputs: command-line arguments only (validated here and in [`pnp`]).
+
+pub mod pnp;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,6 +20,10 @@ pub enum BenchCommand {
     /// Policy decisions per second: Smart Install access (compiled and linear), join windows,
     /// image delivery. Build with --release for meaningful figures.
     Policy(PolicyArgs),
+    /// PnP server load: exchanges, handshakes, downloads, and device records for memory figures.
+    /// Build with --release for meaningful figures.
+    #[command(subcommand)]
+    Pnp(pnp::PnpCommand),
 }
 
 /// Arguments of `bench policy`.
@@ -37,6 +44,7 @@ pub struct PolicyArgs {
 pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
     match cmd {
         BenchCommand::Policy(args) => policy(&args),
+        BenchCommand::Pnp(cmd) => pnp::run(cmd),
     }
 }
 

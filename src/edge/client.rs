@@ -1,10 +1,14 @@
-//! The HTTPS client of the device emulators and of the `show` commands: one TLS connection and
-//! one HTTP/1.1 exchange per request (hyper `client::conn::http1` over tokio-rustls), a
-//! size-bounded response body, and the "slow drip" request body that sends one byte per interval.
+//! The HTTPS client of the device emulators, the `show` commands and `ztpgate bench pnp`: one TLS
+//! connection per [`Connection`], reused for any number of HTTP/1.1 exchanges (keep-alive, hyper
+//! `client::conn::http1` over tokio-rustls), or one connection per request ([`HttpClient::exchange`]);
+//! size-bounded response bodies or streamed ones ([`Connection::send`]), and the "slow drip" request
+//! body that sends one byte per interval. TLS session resumption can be turned off, so every
+//! connection costs a full handshake (for handshake benchmarks).
 //!
 //! Trust: the server is verified against the caller's CA (the gateway CA); the client may
-//! present a certificate (the device's lab SUDI). Response bodies are bounded by
-//! [`MAX_RESPONSE_BYTES`]. Spec: `../shared/protocols/pnp.md` §1.1–§1.3.
+//! present a certificate (the device's lab SUDI). Collected response bodies are bounded by
+//! [`MAX_RESPONSE_BYTES`]; every exchange is bounded by [`EXCHANGE_TIMEOUT`]. Spec:
+//! `../shared/protocols/pnp.md` §1.1–§1.3.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -175,6 +179,16 @@ pub fn full(data: impl Into<Bytes>) -> RequestBody {
     Either::Left(Full::new(data.into()))
 }
 
+/// Whether a client offers to resume earlier TLS sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SessionResumption {
+    /// Resume (rustls' default in-memory session cache, tickets and session ids).
+    #[default]
+    Enabled,
+    /// Never resume: every connection performs a full handshake.
+    Disabled,
+}
+
 /// The HTTPS client of one device.
 #[derive(Clone)]
 pub struct HttpClient {
@@ -193,6 +207,15 @@ impl HttpClient {
         roots: &[CertificateDer<'static>],
         identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     ) -> Result<Self, HttpError> {
+        Self::with_resumption(roots, identity, SessionResumption::Enabled)
+    }
+
+    /// Like [`HttpClient::new`], with TLS session resumption on or off.
+    pub fn with_resumption(
+        roots: &[CertificateDer<'static>],
+        identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+        resumption: SessionResumption,
+    ) -> Result<Self, HttpError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut store = rustls::RootCertStore::empty();
         for root in roots {
@@ -206,12 +229,15 @@ impl HttpClient {
             None => builder.with_no_client_auth(),
         };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        if resumption == SessionResumption::Disabled {
+            config.resumption = rustls::client::Resumption::disabled();
+        }
         Ok(Self {
             connector: TlsConnector::from(Arc::new(config)),
         })
     }
 
-    /// One exchange: returns the status and the body.
+    /// One exchange on a connection of its own: returns the status and the body.
     pub async fn exchange(
         &self,
         server: &ServerUrl,
@@ -219,21 +245,23 @@ impl HttpClient {
         path: &str,
         body: RequestBody,
     ) -> Result<(u16, Bytes), HttpError> {
-        tokio::time::timeout(
-            EXCHANGE_TIMEOUT,
-            self.exchange_inner(server, method, path, body),
-        )
-        .await
-        .map_err(|_| HttpError::Timeout)?
+        let once = async {
+            let mut conn = self.open(server).await?;
+            conn.exchange_inner(method, path, body).await
+        };
+        tokio::time::timeout(EXCHANGE_TIMEOUT, once)
+            .await
+            .map_err(|_| HttpError::Timeout)?
     }
 
-    async fn exchange_inner(
-        &self,
-        server: &ServerUrl,
-        method: Method,
-        path: &str,
-        body: RequestBody,
-    ) -> Result<(u16, Bytes), HttpError> {
+    /// Opens a keep-alive connection (TCP, TLS handshake, HTTP/1.1), within [`EXCHANGE_TIMEOUT`].
+    pub async fn connect(&self, server: &ServerUrl) -> Result<Connection, HttpError> {
+        tokio::time::timeout(EXCHANGE_TIMEOUT, self.open(server))
+            .await
+            .map_err(|_| HttpError::Timeout)?
+    }
+
+    async fn open(&self, server: &ServerUrl) -> Result<Connection, HttpError> {
         let host = server.host.clone();
         let name = ServerName::try_from(host.clone()).map_err(|_| HttpError::BadUrl {
             url: server.to_string(),
@@ -245,20 +273,127 @@ impl HttpClient {
                 port: server.port,
                 source,
             })?;
+        // Request/response exchanges are small: send them without waiting for Nagle.
+        tcp.set_nodelay(true).map_err(|source| HttpError::Connect {
+            host: host.clone(),
+            port: server.port,
+            source,
+        })?;
         let tls = self
             .connector
             .connect(name, tcp)
             .await
-            .map_err(|source| HttpError::Tls { host, source })?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
-        let connection = tokio::spawn(conn);
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(hyper::header::HOST, server.host.as_str())
-            .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .body(body)?;
-        let response = sender.send_request(request).await?;
+            .map_err(|source| HttpError::Tls {
+                host: host.clone(),
+                source,
+            })?;
+        let session = TlsSession::of(tls.get_ref().1);
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        let driver = tokio::spawn(async move {
+            // The connection ends when the server closes it or the `Connection` is dropped;
+            // the next `send` reports why.
+            let _ = conn.await;
+        });
+        Ok(Connection {
+            sender,
+            driver,
+            host,
+            session,
+        })
+    }
+}
+
+/// What the TLS handshake of a connection negotiated.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TlsSession {
+    /// Protocol version, e.g. `TLSv1_3`.
+    pub version: String,
+    /// Cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher_suite: String,
+    /// Whether an earlier session was resumed (no full handshake).
+    pub resumed: bool,
+}
+
+impl TlsSession {
+    fn of(conn: &rustls::ClientConnection) -> Self {
+        let version = conn
+            .protocol_version()
+            .map_or_else(|| "?".to_owned(), |v| format!("{v:?}"));
+        let cipher_suite = conn
+            .negotiated_cipher_suite()
+            .map_or_else(|| "?".to_owned(), |s| format!("{:?}", s.suite()));
+        let resumed = conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        Self {
+            version,
+            cipher_suite,
+            resumed,
+        }
+    }
+}
+
+/// One keep-alive HTTPS connection: any number of exchanges, one at a time. Dropping it closes
+/// the connection.
+pub struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<RequestBody>,
+    driver: tokio::task::JoinHandle<()>,
+    host: String,
+    session: TlsSession,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("host", &self.host)
+            .field("session", &self.session)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Whether the server (or an error) closed the connection: the next exchange would fail.
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
+    /// What the TLS handshake negotiated.
+    pub fn session(&self) -> &TlsSession {
+        &self.session
+    }
+
+    /// One exchange on this connection: returns the status and the body (at most
+    /// [`MAX_RESPONSE_BYTES`]), within [`EXCHANGE_TIMEOUT`].
+    pub async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<(u16, Bytes), HttpError> {
+        tokio::time::timeout(EXCHANGE_TIMEOUT, self.exchange_inner(method, path, body))
+            .await
+            .map_err(|_| HttpError::Timeout)?
+    }
+
+    /// Sends a request and returns the response with its body unread, for streaming; the head
+    /// must arrive within [`EXCHANGE_TIMEOUT`]. Read the body to the end before the next request.
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, HttpError> {
+        tokio::time::timeout(EXCHANGE_TIMEOUT, self.send_inner(method, path, body))
+            .await
+            .map_err(|_| HttpError::Timeout)?
+    }
+
+    async fn exchange_inner(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<(u16, Bytes), HttpError> {
+        let response = self.send_inner(method, path, body).await?;
         let status = response.status().as_u16();
         let bytes = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
@@ -267,32 +402,32 @@ impl HttpClient {
                 reason: e.to_string(),
             })?
             .to_bytes();
-        drop(sender);
-        connection.abort();
         Ok((status, bytes))
+    }
+
+    async fn send_inner(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: RequestBody,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, HttpError> {
+        // Waits until the previous response was read and the connection is idle again.
+        self.sender.ready().await?;
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, self.host.as_str())
+            .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)?;
+        Ok(self.sender.send_request(request).await?)
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.driver.abort();
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_https_urls_with_port_path_and_ipv6() {
-        let (s, p) = ServerUrl::parse("https://gw.example:8443/images/x.bin").unwrap();
-        assert_eq!(
-            (s.host.as_str(), s.port, p.as_str()),
-            ("gw.example", 8443, "/images/x.bin")
-        );
-        let (s, p) = ServerUrl::parse("HTTPS://[::1]").unwrap();
-        assert_eq!((s.host.as_str(), s.port, p.as_str()), ("::1", 443, "/"));
-        assert_eq!(s.to_string(), "https://[::1]:443");
-    }
-
-    #[test]
-    fn rejects_plain_http_and_bad_ports() {
-        assert!(ServerUrl::parse("http://gw/").is_err());
-        assert!(ServerUrl::parse("https://gw:99999/").is_err());
-        assert!(ServerUrl::parse("https://:80/").is_err());
-    }
-}
+mod tests;
