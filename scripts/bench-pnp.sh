@@ -149,8 +149,6 @@ policy = "bench-policy.toml"
 
 [admin]
 listen = ["127.0.0.1:$GW_ADMIN"]
-# The connection cap applies to every listener: room for all agents.
-max_connections = 1024
 
 [audit]
 fsync = "always"
@@ -195,12 +193,16 @@ EOF
 } >"$work/bench-policy.toml"
 "$ZTPGATE" policy check "$work/bench-policy.toml" "$work/gw.toml" >&2
 
+gw_starts=0
 start_gateway() {
-  "$ZTPGATE" serve --config "$work/gw.toml" >>"$work/gateway.log" 2>&1 &
+  # One log per start, so a restart waits for its own "serving" line.
+  gw_starts=$((gw_starts + 1))
+  local gw_log="$work/gateway-$gw_starts.log"
+  "$ZTPGATE" serve --config "$work/gw.toml" >"$gw_log" 2>&1 &
   gw_pid=$!
   for _ in $(seq 600); do
-    grep -q "serving (policy" "$work/gateway.log" 2>/dev/null && return
-    kill -0 "$gw_pid" 2>/dev/null || die "gateway exited: $(tail -5 "$work/gateway.log")"
+    grep -q "serving (policy" "$gw_log" 2>/dev/null && return
+    kill -0 "$gw_pid" 2>/dev/null || die "gateway exited: $(tail -5 "$gw_log")"
     sleep 0.1
   done
   die "gateway did not start"

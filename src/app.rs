@@ -166,9 +166,17 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "ztpgate: file server listening on https://{local} (per-device grants; files in {})",
                 config.files.root.display()
             );
+            let limits = Limits {
+                max_connections: config.files.max_connections,
+                request_timeout: config.files.request_timeout,
+            };
             spawn(&mut tasks, listener, &device_tls, &files, limits, &stop_rx);
         }
     }
+    let pnp_limits = Limits {
+        max_connections: config.pnp_server.max_connections,
+        request_timeout: config.pnp_server.request_timeout,
+    };
     let mut pnp_bound = Vec::new();
     let mut pnp_addrs = Vec::new();
     if !config.pnp_server.listen.is_empty() {
@@ -198,7 +206,14 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
             let local = local_addr(&listener, *addr)?;
             pnp_bound.push(local.to_string());
             println!("ztpgate: PnP server listening on https://{local}/pnp/");
-            spawn(&mut tasks, listener, &device_tls, &pnp, limits, &stop_rx);
+            spawn(
+                &mut tasks,
+                listener,
+                &device_tls,
+                &pnp,
+                pnp_limits,
+                &stop_rx,
+            );
             pnp_addrs.push(local);
         }
     }
@@ -223,7 +238,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 listener,
                 None,
                 Arc::clone(&bootstrap),
-                limits,
+                pnp_limits,
                 stop_rx.clone(),
             ));
         }

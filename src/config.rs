@@ -178,6 +178,10 @@ pub struct PnpServerConfig {
     /// Host name or address devices use to reach the HTTPS PnP server (redirections); default:
     /// the first listen address.
     pub public_host: Option<String>,
+    /// Concurrent device connections of each PnP listener.
+    pub max_connections: usize,
+    /// Time allowed for the TLS handshake and for reading one request head.
+    pub request_timeout: Duration,
 }
 
 /// The HTTPS file server (images, configurations and files, through per-device grants).
@@ -194,6 +198,10 @@ pub struct FilesConfig {
     /// Base of the URLs handed to devices, e.g. `https://10.0.0.1:8444`; default: the first
     /// listen address.
     pub public_url: Option<String>,
+    /// Concurrent connections of each file listener.
+    pub max_connections: usize,
+    /// Time allowed for the TLS handshake and for reading one request head.
+    pub request_timeout: Duration,
 }
 
 /// The admin API (HTTPS, admin client certificate required).

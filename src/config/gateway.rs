@@ -52,13 +52,18 @@ pub(super) fn parse(
     });
     let pki = root.with_section(&mut cx, "pki", |cx, t| pki(cx, t, &data_dir));
     let files = root.with_section(&mut cx, "files", |cx, t| files(cx, t, &data_dir));
-    let pnp_server = root.with_section(&mut cx, "pnp_server", |cx, t| PnpServerConfig {
-        listen: listen_or_off(cx, t, SocketAddr::from(([127, 0, 0, 1], 8445))),
-        bootstrap_listen: t
-            .take("bootstrap_listen")
-            .and_then(|n| n.strings(cx, str::parse::<SocketAddr>))
-            .unwrap_or_default(),
-        public_host: t.parse(cx, "public_host", non_empty_host),
+    let pnp_server = root.with_section(&mut cx, "pnp_server", |cx, t| {
+        let (max_connections, request_timeout) = limits(cx, t, 4096);
+        PnpServerConfig {
+            listen: listen_or_off(cx, t, SocketAddr::from(([127, 0, 0, 1], 8445))),
+            bootstrap_listen: t
+                .take("bootstrap_listen")
+                .and_then(|n| n.strings(cx, str::parse::<SocketAddr>))
+                .unwrap_or_default(),
+            public_host: t.parse(cx, "public_host", non_empty_host),
+            max_connections,
+            request_timeout,
+        }
     });
     let loaded = load_policy(
         &mut cx,
@@ -138,22 +143,7 @@ fn admin(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> AdminConfig {
         .take("listen")
         .and_then(|n| required_list(cx, &n, str::parse::<SocketAddr>))
         .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], 8443))]);
-    let max_connections = t
-        .take("max_connections")
-        .and_then(|n| {
-            let value = n.integer(cx)?;
-            let checked = usize::try_from(value)
-                .ok()
-                .filter(|v| (1..=MAX_ADMIN_CONNECTIONS).contains(v));
-            if checked.is_none() {
-                n.invalid(cx, format!("must be between 1 and {MAX_ADMIN_CONNECTIONS}"));
-            }
-            checked
-        })
-        .unwrap_or(64);
-    let request_timeout = t
-        .parse(cx, "request_timeout", positive_duration)
-        .unwrap_or(Duration::from_secs(10));
+    let (max_connections, request_timeout) = limits(cx, t, 64);
     AdminConfig {
         listen,
         max_connections,
@@ -236,13 +226,37 @@ fn files(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> FilesConfi
             _ => Err("must be an https:// URL without query or fragment"),
         }
     });
+    let (max_connections, request_timeout) = limits(cx, t, 256);
     FilesConfig {
         listen,
         root,
         key,
         grant_ttl,
         public_url,
+        max_connections,
+        request_timeout,
     }
+}
+
+/// `max_connections` (default `default_max`) and `request_timeout` (default 10 s) of a listener.
+fn limits(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default_max: usize) -> (usize, Duration) {
+    let max_connections = t
+        .take("max_connections")
+        .and_then(|n| {
+            let value = n.integer(cx)?;
+            let checked = usize::try_from(value)
+                .ok()
+                .filter(|v| (1..=MAX_CONNECTIONS).contains(v));
+            if checked.is_none() {
+                n.invalid(cx, format!("must be between 1 and {MAX_CONNECTIONS}"));
+            }
+            checked
+        })
+        .unwrap_or(default_max);
+    let request_timeout = t
+        .parse(cx, "request_timeout", positive_duration)
+        .unwrap_or(Duration::from_secs(10));
+    (max_connections, request_timeout)
 }
 
 /// `listen`: socket addresses; an empty list turns the listener off; absent: `default`.
@@ -290,5 +304,5 @@ pub(super) fn positive_duration(s: &str) -> Result<Duration, String> {
 const DEFAULT_DATA_DIR: &str = "./var";
 /// `gateway.policy` default, relative to the configuration file.
 const DEFAULT_POLICY: &str = "policies/lab.toml";
-/// Upper bound of `admin.max_connections`.
-const MAX_ADMIN_CONNECTIONS: usize = 65_536;
+/// Upper bound of every `max_connections`.
+const MAX_CONNECTIONS: usize = 65_536;

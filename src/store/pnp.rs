@@ -57,6 +57,12 @@ pub trait PnpStore: Send {
     /// Every record, by serial number.
     fn pnp_devices(&self) -> Result<Vec<PnpDeviceRecord>, StoreError>;
 
+    /// Calls `f` with every record, by serial number, one at a time: the record's `context` is
+    /// left `Null` and its stored JSON text is passed beside it, for loaders that parse it into
+    /// their own type without holding every record at once.
+    fn visit_pnp_devices(&self, f: &mut dyn FnMut(PnpDeviceRecord, &str))
+    -> Result<(), StoreError>;
+
     /// Writes `record` (insert or replace) and, if given, appends `history`, in one transaction.
     fn save_pnp_device(
         &mut self,
@@ -92,6 +98,19 @@ impl PnpStore for MemoryStore {
 
     fn pnp_devices(&self) -> Result<Vec<PnpDeviceRecord>, StoreError> {
         Ok(self.pnp.devices.values().cloned().collect())
+    }
+
+    fn visit_pnp_devices(
+        &self,
+        f: &mut dyn FnMut(PnpDeviceRecord, &str),
+    ) -> Result<(), StoreError> {
+        for rec in self.pnp.devices.values() {
+            let text = rec.context.to_string();
+            let mut rec = rec.clone();
+            rec.context = serde_json::Value::Null;
+            f(rec, &text);
+        }
+        Ok(())
     }
 
     fn save_pnp_device(

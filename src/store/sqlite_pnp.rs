@@ -41,6 +41,27 @@ impl PnpStore for SqliteStore {
         rows.into_iter().map(RawRecord::check).collect()
     }
 
+    fn visit_pnp_devices(
+        &self,
+        f: &mut dyn FnMut(PnpDeviceRecord, &str),
+    ) -> Result<(), StoreError> {
+        let op = "list PnP devices";
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM pnp_devices ORDER BY serial"
+            ))
+            .map_err(sql(op))?;
+        let mut rows = stmt.query([]).map_err(sql(op))?;
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let mut raw = raw_record(row).map_err(sql(op))?;
+            let context = std::mem::take(&mut raw.context);
+            raw.context = "null".to_owned();
+            f(raw.check()?, &context);
+        }
+        Ok(())
+    }
+
     fn save_pnp_device(
         &mut self,
         r: &PnpDeviceRecord,

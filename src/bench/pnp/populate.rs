@@ -4,19 +4,21 @@
 //! version and free space, reload waits) and one history entry each — so the gateway's memory can
 //! be measured with that many devices known. Run it while the gateway is stopped.
 //!
-//! Inputs: operator parameters. Writes go through [`PnpStore::save_pnp_device`] (one transaction
-//! per record, as the server writes them).
+//! Inputs: operator parameters. Writes go through [`PnpStore::save_pnp_batch`], a thousand records
+//! per transaction.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration as Span, Utc};
 
 use super::{PnpBenchError, rate};
 use crate::clock::now_monotonic;
-use crate::roles::pnp_server::state::{Context, DeviceState, Pending, ReloadWait};
+use crate::roles::pnp_server::state::{Context, DeviceState, FreeSpace, Pending, ReloadWait};
 use crate::store::SqliteStore;
 use crate::store::pnp::{PnpDeviceRecord, PnpHistoryEntry, PnpStore};
+
+/// Records per transaction (the server's writer also stores devices in batches).
+const BATCH: usize = 1000;
 
 /// Parameters of a populate run.
 #[derive(Clone, Debug)]
@@ -53,9 +55,17 @@ pub fn run_populate(
 ) -> Result<PopulateReport, PnpBenchError> {
     let mut store = SqliteStore::open(&opts.db)?;
     let started = now_monotonic();
+    let mut records = Vec::with_capacity(BATCH);
+    let mut history = Vec::with_capacity(BATCH);
     for index in 1..=opts.devices {
-        let (record, history) = device_record(opts, index, now);
-        store.save_pnp_device(&record, Some(&history))?;
+        let (record, entry) = device_record(opts, index, now);
+        history.push((record.serial.clone(), entry));
+        records.push(record);
+        if records.len() == BATCH || index == opts.devices {
+            store.save_pnp_batch(&records, &history)?;
+            records.clear();
+            history.clear();
+        }
     }
     let seconds = now_monotonic().duration_since(started).as_secs_f64();
     Ok(PopulateReport {
@@ -94,7 +104,11 @@ pub fn device_record(
     let mut ctx = Context {
         seq,
         running_version: Some("17.03.04a".to_owned()),
-        free_bytes: BTreeMap::from([("bootflash".to_owned(), 617_000_000 + u64::from(index))]),
+        free_bytes: {
+            let mut free = FreeSpace::default();
+            free.insert("bootflash:".to_owned(), 617_000_000 + u64::from(index));
+            free
+        },
         ..Context::default()
     };
     let (state, note) = match index % 8 {

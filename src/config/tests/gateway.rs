@@ -44,6 +44,9 @@ fn embedded_lab_defaults_are_valid() {
     );
     assert_eq!(config.admin.max_connections, 64);
     assert_eq!(config.admin.request_timeout, Duration::from_secs(10));
+    assert_eq!(config.pnp_server.max_connections, 4096);
+    assert_eq!(config.files.max_connections, 256);
+    assert_eq!(config.files.request_timeout, Duration::from_secs(10));
     assert_eq!(config.audit.path, Path::new("/srv/lab/var/audit.jsonl"));
     assert_eq!(config.audit.fsync, FsyncPolicy::Always);
     assert_eq!(config.store.path, Path::new("/srv/lab/var/ztpgate.db"));
@@ -200,6 +203,26 @@ fn rejects_bad_admin_values() {
     assert_eq!(config.admin.max_connections, 65_536);
     assert_eq!(config.admin.request_timeout, Duration::from_secs(90));
     assert_eq!(config.admin.listen.len(), 2);
+}
+
+#[test]
+fn every_listener_has_its_own_limits() {
+    let dir = dir_with_policy(POLICY);
+    let text = "[gateway]\npolicy = \"policies/p.toml\"\n[pnp_server]\nmax_connections = 10000\n\
+                request_timeout = \"30s\"\n[files]\nmax_connections = 8\n";
+    let config = gateway(text, dir.path()).unwrap();
+    assert_eq!(config.pnp_server.max_connections, 10_000);
+    assert_eq!(config.pnp_server.request_timeout, Duration::from_secs(30));
+    assert_eq!(config.files.max_connections, 8);
+    assert_eq!(config.admin.max_connections, 64);
+    let bad = "[gateway]\npolicy = \"policies/p.toml\"\n[pnp_server]\nmax_connections = 0\n\
+               [files]\nrequest_timeout = \"0s\"\n";
+    let e = gateway(bad, dir.path()).unwrap_err().0;
+    let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["pnp_server.max_connections", "files.request_timeout"]
+    );
 }
 
 #[test]

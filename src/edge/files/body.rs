@@ -152,7 +152,9 @@ mod tests {
 
     #[tokio::test]
     async fn streams_a_range_across_several_chunks() {
-        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 1000).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..CHUNK_BYTES * 2 + 1000)
+            .map(|i| (i % 251) as u8)
+            .collect();
         let (_tmp, f) = file_of(&data);
         let start = 777;
         let len = (data.len() - start - 10) as u64;

@@ -73,18 +73,32 @@ impl DeviceEntry {
 
     /// The entry of a stored record. An unknown state name or an unreadable context (written by
     /// another version) starts the device over rather than guessing.
-    pub fn from_record(rec: PnpDeviceRecord) -> Self {
+    pub fn from_record(mut rec: PnpDeviceRecord) -> Self {
+        let ctx = match std::mem::take(&mut rec.context) {
+            serde_json::Value::Null => Ok(Context::default()),
+            value => serde_json::from_value(value),
+        };
+        Self::with_context(rec, ctx)
+    }
+
+    /// The entry of a record whose context is still the stored JSON text.
+    pub fn from_stored(rec: PnpDeviceRecord, context: &str) -> Self {
+        let ctx = match context {
+            "null" | "" => Ok(Context::default()),
+            text => serde_json::from_str(text),
+        };
+        Self::with_context(rec, ctx)
+    }
+
+    fn with_context(rec: PnpDeviceRecord, ctx: Result<Context, serde_json::Error>) -> Self {
         let state = rec.state.parse().unwrap_or_else(|_| {
             tracing::warn!(serial = %rec.serial, state = %rec.state, "unknown stored PnP state");
             DeviceState::New
         });
-        let ctx = match rec.context {
-            serde_json::Value::Null => Context::default(),
-            value => serde_json::from_value(value).unwrap_or_else(|_| {
-                tracing::warn!(serial = %rec.serial, "unreadable stored PnP context");
-                Context::default()
-            }),
-        };
+        let ctx = ctx.unwrap_or_else(|_| {
+            tracing::warn!(serial = %rec.serial, "unreadable stored PnP context");
+            Context::default()
+        });
         Self {
             serial: rec.serial,
             pid: rec.pid,
@@ -161,14 +175,12 @@ pub struct Directory {
 impl Directory {
     /// Loads every stored device.
     pub async fn load(store: Arc<Mutex<SqliteStore>>) -> Result<Arc<Self>, DirectoryError> {
-        let records = store.lock().await.pnp_devices()?;
-        let devices = records
-            .into_iter()
-            .map(|r| {
-                let e = DeviceEntry::from_record(r);
-                (e.serial.clone().into_boxed_str(), Arc::new(Mutex::new(e)))
-            })
-            .collect();
+        let mut devices = HashMap::new();
+        store.lock().await.visit_pnp_devices(&mut |rec, context| {
+            let e = DeviceEntry::from_stored(rec, context);
+            devices.insert(e.serial.clone().into_boxed_str(), Arc::new(Mutex::new(e)));
+        })?;
+        devices.shrink_to_fit();
         let (committed, _) = watch::channel(0);
         Ok(Arc::new(Self {
             devices: RwLock::new(devices),

@@ -157,9 +157,47 @@ pub struct Context {
     /// The running version the device reported.
     pub running_version: Option<String>,
     /// Free bytes per file system (`bootflash:` → bytes), as reported.
-    pub free_bytes: BTreeMap<String, u64>,
+    pub free_bytes: FreeSpace,
     /// A reload in progress.
     pub reload: Option<ReloadWait>,
+}
+
+/// Free bytes per file system, as the device reported them: a handful of entries, kept in a small
+/// vector (a device's context stays in memory while it is known) and stored as a JSON object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FreeSpace(Vec<(String, u64)>);
+
+impl FreeSpace {
+    /// The free bytes of `fs`.
+    pub fn get(&self, fs: &str) -> Option<&u64> {
+        self.0.iter().find(|(k, _)| k == fs).map(|(_, v)| v)
+    }
+
+    /// Records the free bytes of `fs`.
+    pub fn insert(&mut self, fs: String, free: u64) {
+        match self.0.iter_mut().find(|(k, _)| *k == fs) {
+            Some((_, v)) => *v = free,
+            None => self.0.push((fs, free)),
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl serde::Serialize for FreeSpace {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FreeSpace {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, u64>::deserialize(d)?;
+        Ok(Self(map.into_iter().collect()))
+    }
 }
 
 #[cfg(test)]
@@ -178,5 +216,20 @@ mod tests {
         }
         assert_eq!("IMAGE_INSTALLING".parse(), Ok(DeviceState::ImageInstalling));
         assert_eq!("nonsense".parse::<DeviceState>(), Err(UnknownState));
+    }
+
+    #[test]
+    fn free_space_is_stored_as_an_object_and_read_back() {
+        let mut free = FreeSpace::default();
+        free.insert("bootflash:".into(), 10);
+        free.insert("flash:".into(), 7);
+        free.insert("bootflash:".into(), 12);
+        let json = serde_json::to_string(&free).unwrap();
+        assert_eq!(json, r#"{"bootflash:":12,"flash:":7}"#);
+        let back: FreeSpace = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.get("bootflash:"), back.get("usb0:")),
+            (Some(&12), None)
+        );
     }
 }
