@@ -121,4 +121,40 @@ impl Finding {
             Self::TlvShortHeader { .. } => "tlv_short_header",
         }
     }
+
+    /// The slot the finding is about, for slot findings.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Unterminated { field }
+            | Self::DataAfterNul { field }
+            | Self::NonUtf8 { field } => Some(field),
+            Self::TlvOverrun { .. } | Self::TlvShortHeader { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unterminated { field } => write!(f, "{field}: no NUL terminator in the slot"),
+            Self::DataAfterNul { field } => write!(f, "{field}: non-zero bytes after the NUL"),
+            Self::NonUtf8 { field } => write!(f, "{field}: value is not UTF-8"),
+            Self::TlvOverrun {
+                offset,
+                tlv_type,
+                declared_len,
+                available,
+            } => write!(
+                f,
+                "TLV type {tlv_type} at offset {offset} declares {declared_len} bytes, \
+                 {available} present (CVE-2018-0171 pattern)"
+            ),
+            Self::TlvShortHeader { offset, len } => {
+                write!(
+                    f,
+                    "{len} bytes at offset {offset} are too short for a TLV header"
+                )
+            }
+        }
+    }
 }
