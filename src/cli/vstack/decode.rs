@@ -136,7 +136,10 @@ fn print_frame(frame: &Frame) {
     }
     if let Value::Object(details) = details(m) {
         for (key, value) in details {
-            println!("  {key}: {value}");
+            match value {
+                Value::String(text) => println!("  {key}: {}", text.escape_debug()),
+                other => println!("  {key}: {other}"),
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 //! | 16 | 4 | [`ConfigPush::op_code`] (3) |
 //! | 20 | 16 | [`ConfigPush::unknown_20`] (0, 0, 2, 0) |
 //! | 36 | 12 | [`ConfigPush::reload`] (flag, hour, minute) |
-//! | 48 | 132 | [`ConfigPush::name_slot`] (zeros; **[hypothesis]** second URL/name slot) |
+//! | 48 | 132 | [`ConfigPush::name_slot`] (zeros; **\[hypothesis\]** second URL/name slot) |
 //! | 180 | 132 | [`ConfigPush::url`] (`tftp://<host>/<file>`) |
 //!
 //! Inputs: a payload of exactly [`ConfigPush::PAYLOAD_LEN`] bytes cut by the framer; every word
@@ -19,7 +19,7 @@ use super::field::{FixedText, Reader, ReloadSchedule, put_u32s};
 /// A type-3 config push.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConfigPush {
-    /// Offset 16: **[hypothesis]** the operation code repeated (3).
+    /// Offset 16: **\[hypothesis\]** the operation code repeated (3).
     pub op_code: u32,
     /// Offsets 20, 24, 28, 32: unknown words; SIET sends 0, 0, 2, 0.
     pub unknown_20: [u32; 4],

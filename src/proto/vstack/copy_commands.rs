@@ -24,7 +24,7 @@ pub const COMMAND_SLOTS: usize = 3;
 /// A type-8 copy-commands message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CopyCommands {
-    /// Offsets 16–39, as received. **[hypothesis]** a (sub-type 1, length 20) pair, two words,
+    /// Offsets 16–39, as received. **\[hypothesis\]** a (sub-type 1, length 20) pair, two words,
     /// a MAC address with a Cisco OUI (offset 28), two zero bytes and the word 0x303f4.
     pub preamble: [u8; 24],
     /// The three command slots (offsets 40, 376, 712).
@@ -58,7 +58,7 @@ impl CopyCommands {
         })
     }
 
-    /// The MAC address at message offset 28 (**[inference]**: the device SIET recorded).
+    /// The MAC address at message offset 28 (**\[inference\]**: the device SIET recorded).
     pub fn mac(&self) -> [u8; 6] {
         let mut mac = [0; 6];
         if let Some(bytes) = self.preamble.get(12..18) {

@@ -115,7 +115,7 @@ pub(crate) fn value_of(slot: &[u8]) -> &[u8] {
 /// kept as received; [`ReloadSchedule::at`] interprets them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ReloadSchedule {
-    /// Non-zero: reload at `hour:minute` (**[inference]** "reload scheduled").
+    /// Non-zero: reload at `hour:minute` (**\[inference\]** "reload scheduled").
     pub flag: u32,
     /// Hour (0–23 when valid).
     pub hour: u32,

@@ -36,13 +36,13 @@ pub enum UpgradeTiming {
 /// A type-2 image upgrade.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ImageUpgrade {
-    /// Offset 16: **[hypothesis]** the operation code repeated (2).
+    /// Offset 16: **\[hypothesis\]** the operation code repeated (2).
     pub op_code: u32,
-    /// Offset 20: flags; bit 0x20 set means **[inference]** immediate reload.
+    /// Offset 20: flags; bit 0x20 set means **\[inference\]** immediate reload.
     pub flags: u32,
     /// Offsets 24, 28: unknown (0, 0).
     pub unknown_24: [u32; 2],
-    /// Offset 32: **[inference]** "reload now" (1 when immediate).
+    /// Offset 32: **\[inference\]** "reload now" (1 when immediate).
     pub reload_now: u32,
     /// Offsets 36–47: scheduled reload (same place as in type 3).
     pub reload: ReloadSchedule,

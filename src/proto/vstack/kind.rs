@@ -7,21 +7,21 @@
 /// Stable name of a message kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
-    /// [`Body::Probe`].
+    /// [`Body::Probe`](super::Body::Probe).
     Probe,
-    /// [`Body::ProbeReply`].
+    /// [`Body::ProbeReply`](super::Body::ProbeReply).
     ProbeReply,
-    /// [`Body::ConfigPush`].
+    /// [`Body::ConfigPush`](super::Body::ConfigPush).
     ConfigPush,
-    /// [`Body::CopyCommands`].
+    /// [`Body::CopyCommands`](super::Body::CopyCommands).
     CopyCommands,
-    /// [`Body::ImageUpgrade`].
+    /// [`Body::ImageUpgrade`](super::Body::ImageUpgrade).
     ImageUpgrade,
-    /// [`Body::Execute`].
+    /// [`Body::Execute`](super::Body::Execute).
     Execute,
-    /// [`Body::InitDiscovery`].
+    /// [`Body::InitDiscovery`](super::Body::InitDiscovery).
     InitDiscovery,
-    /// [`Body::Unknown`].
+    /// [`Body::Unknown`](super::Body::Unknown).
     Unknown,
 }
 

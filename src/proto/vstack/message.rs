@@ -105,7 +105,7 @@ impl Message {
         }
     }
 
-    /// The direction `w0` suggests (§2.1, **[hypothesis]** sender role): 1 and 2 director, 4
+    /// The direction `w0` suggests (§2.1, **\[hypothesis\]** sender role): 1 and 2 director, 4
     /// client. Compare with [`Kind::documented_direction`] to spot a spoofed or foreign sender.
     pub fn direction(&self) -> Direction {
         match self.w0 {
@@ -235,12 +235,13 @@ impl Message {
         offset: u64,
     ) -> Result<Self, DecodeError> {
         let payload = raw.get(HEADER_LEN_BYTES..).unwrap_or_default();
-        let body = parse_body(header.msg_type, payload).ok_or(DecodeError::LengthMismatch {
-            offset,
-            msg_type: header.msg_type,
-            declared_length: header.length,
-            documented: documented_lengths(header.msg_type),
-        })?;
+        let body =
+            parse_body(header.msg_type, payload).ok_or_else(|| DecodeError::LengthMismatch {
+                offset,
+                msg_type: header.msg_type,
+                declared_length: header.length,
+                documented: documented_lengths(header.msg_type),
+            })?;
         Ok(Self {
             w0: header.w0,
             w1: header.w1,

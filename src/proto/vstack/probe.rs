@@ -75,7 +75,7 @@ pub enum ProbeReply {
         word2: u32,
     },
     /// Type 4, length 4: the 20-byte reply to the short probe and to foreign probes (§3.3);
-    /// **[hypothesis]** a generic acknowledgement or "unsupported message" status.
+    /// **\[hypothesis\]** a generic acknowledgement or "unsupported message" status.
     Status {
         /// The status word (1).
         status: u32,

@@ -144,7 +144,7 @@ proptest! {
         cuts in vec(any::<prop::sample::Index>(), 0..8),
     ) {
         let one_shot = decode_all(&bytes, Limits::default());
-        prop_assert_eq!(split_decode(&bytes, &cuts), one_shot.clone());
+        prop_assert_eq!(&split_decode(&bytes, &cuts), &one_shot);
         for frame in &one_shot.frames {
             prop_assert_eq!(frame.message.encode().unwrap(), frame.raw.clone());
             let _ = (frame.message.urls(), frame.message.commands(), frame.message.findings());
@@ -175,7 +175,7 @@ proptest! {
             bytes[i] = byte;
         }
         let one_shot = decode_all(&bytes, Limits::default());
-        prop_assert_eq!(split_decode(&bytes, &cuts), one_shot.clone());
+        prop_assert_eq!(&split_decode(&bytes, &cuts), &one_shot);
         for frame in one_shot.frames {
             prop_assert_eq!(frame.message.encode().unwrap(), frame.raw);
         }

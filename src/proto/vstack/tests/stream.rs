@@ -76,11 +76,8 @@ fn byte_by_byte_feeding_yields_the_same_frames() {
     let mut frames = Vec::new();
     for byte in &stream {
         let mut input = std::slice::from_ref(byte);
-        loop {
-            match decoder.decode(&mut input).unwrap() {
-                Decoded::Frame(frame) => frames.push(frame),
-                Decoded::NeedMore { .. } => break,
-            }
+        while let Decoded::Frame(frame) = decoder.decode(&mut input).unwrap() {
+            frames.push(frame);
         }
         assert!(decoder.buffered() <= 1048);
     }
