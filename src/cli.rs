@@ -10,6 +10,7 @@ pub mod serve;
 pub mod show;
 pub mod sim;
 pub mod sudi;
+pub mod vstack;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -54,6 +55,9 @@ pub enum Command {
     /// Simulators: PnP agents for tests and benchmarks.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Smart Install (TCP 4786) messages: decode and encode.
+    #[command(subcommand)]
+    Vstack(vstack::VstackCommand),
 }
 
 /// A command failure, reduced to the message shown to the operator and an exit code.
@@ -98,6 +102,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Audit(cmd) => audit::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Sim(cmd) => sim::run(cmd),
+        Command::Vstack(cmd) => vstack::run(cmd),
     }
 }
 
