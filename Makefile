@@ -31,8 +31,12 @@ bench-pnp: deps
 	./scripts/bench-pnp.sh
 
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
+# Ten minutes per target; FUZZ_TARGETS="vstack_decode" runs one.
+FUZZ_TARGETS ?= pnp_parse vstack_decode
+FUZZ_SECONDS ?= 600
 fuzz:
-	cd fuzz && cargo +nightly fuzz run pnp_parse -- -max_total_time=600
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 clean:
 	$(CARGO) clean

@@ -5,7 +5,7 @@
 //! - [`config`]: `ztpgate.toml` and `policies/*.toml` into validated types.
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
-//! - [`proto`]: pure protocol codecs (PnP XML messages), bounded and fuzzable.
+//! - [`proto`]: pure protocol codecs (PnP XML messages, Smart Install vstack), bounded and fuzzable.
 //! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine).
 //! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
 //! - [`pki`]: lab PKI generation and certificate inspection.
