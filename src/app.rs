@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tokio::sync::Mutex;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog};
-use crate::config::GatewayConfig;
+use crate::config::{GatewayConfig, RelayUpstream};
 use crate::edge::admin::{AdminApi, AdminStatus};
 use crate::edge::files::FileServer;
 use crate::edge::files::catalog::Catalog;
@@ -27,6 +27,7 @@ use crate::edge::pnp::directory::{Directory, DirectoryError};
 use crate::edge::pnp::provisioner::FileGrants;
 use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::edge::tls::{self, TlsError};
+use crate::edge::vstack_relay::VstackRelay;
 use crate::pki::{self, PkiError};
 use crate::roles::pnp_server::workflow::Settings;
 use crate::store::{SqliteStore, Store, StoreError};
@@ -243,6 +244,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
             ));
         }
     }
+    let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
@@ -252,6 +254,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "admin_listen": admin_bound,
                 "files_listen": files_bound,
                 "pnp_listen": pnp_bound,
+                "smart_install_relay_listen": relay_bound,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),
@@ -283,6 +286,42 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     audit.flush()?;
     println!("ztpgate: stopped");
     Ok(())
+}
+
+/// Starts the inspecting Smart Install relay on its listeners (none by default); returns the
+/// bound addresses.
+async fn start_relay(
+    config: &GatewayConfig,
+    audit: &Arc<Mutex<AuditLog>>,
+    tasks: &mut JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Vec<String>, ServeError> {
+    let cfg = &config.smart_install_relay;
+    let mut bound = Vec::new();
+    if cfg.listen.is_empty() {
+        return Ok(bound);
+    }
+    // `max_message_bytes` was range-checked when the configuration was loaded.
+    let limits = crate::proto::vstack::Limits::new(cfg.max_message_bytes).unwrap_or_default();
+    let relay = Arc::new(VstackRelay::new(
+        config.policy.smart_install.compile(),
+        limits,
+        cfg.idle_timeout,
+        cfg.upstream,
+        Arc::clone(audit),
+    ));
+    let upstream = match cfg.upstream {
+        RelayUpstream::OriginalDestination => "original destination".to_owned(),
+        RelayUpstream::Fixed(addr) => addr.to_string(),
+    };
+    for addr in &cfg.listen {
+        let listener = bind(*addr).await?;
+        let local = local_addr(&listener, *addr)?;
+        bound.push(local.to_string());
+        println!("ztpgate: Smart Install relay listening on tcp://{local} (upstream: {upstream})");
+        tasks.spawn(Arc::clone(&relay).serve(listener, cfg.max_connections, stop.clone()));
+    }
+    Ok(bound)
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {

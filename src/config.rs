@@ -166,6 +166,33 @@ pub struct GatewayConfig {
     pub files: FilesConfig,
     /// PnP server.
     pub pnp_server: PnpServerConfig,
+    /// Inspecting Smart Install (TCP 4786) relay.
+    pub smart_install_relay: SmartInstallRelayConfig,
+}
+
+/// The inspecting Smart Install relay (`[smart_install_relay]`).
+#[derive(Clone, Debug)]
+pub struct SmartInstallRelayConfig {
+    /// Addresses to listen on; empty (the default): no relay.
+    pub listen: Vec<SocketAddr>,
+    /// Concurrent relayed connections per listener.
+    pub max_connections: usize,
+    /// A connection with no traffic in either direction for this long is reset.
+    pub idle_timeout: Duration,
+    /// Largest Smart Install message accepted, header included (16 to 1 MiB).
+    pub max_message_bytes: usize,
+    /// Where relayed connections go.
+    pub upstream: RelayUpstream,
+}
+
+/// How the relay finds the real destination of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelayUpstream {
+    /// The address the connection was sent to before a DNAT/REDIRECT rule sent it to the relay
+    /// (Linux `SO_ORIGINAL_DST`).
+    OriginalDestination,
+    /// Always this address (tests and labs).
+    Fixed(SocketAddr),
 }
 
 /// The PnP server's HTTPS listener.

@@ -9,3 +9,4 @@ pub mod listener;
 pub mod pnp;
 pub mod sudi_verifier;
 pub mod tls;
+pub mod vstack_relay;

@@ -2,3 +2,4 @@
 //! protocol codecs (`crate::proto`) and the policy decisions (`crate::policy`).
 
 pub mod pnp_server;
+pub mod vstack_guard;

@@ -14,9 +14,11 @@ use crate::config::duration::parse_duration;
 use crate::config::policy_file::{self, PolicyPaths, required_list};
 use crate::config::{
     AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FilesConfig, FsyncPolicy,
-    GatewayConfig, PkiConfig, PnpServerConfig, StoreConfig, resolve,
+    GatewayConfig, PkiConfig, PnpServerConfig, RelayUpstream, SmartInstallRelayConfig, StoreConfig,
+    resolve,
 };
 use crate::policy::Policy;
+use crate::proto::vstack::Limits;
 
 /// Where the policy named by `gateway.policy` comes from.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +67,7 @@ pub(super) fn parse(
             request_timeout,
         }
     });
+    let smart_install_relay = root.with_section(&mut cx, "smart_install_relay", relay);
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -95,6 +98,7 @@ pub(super) fn parse(
         pki,
         files,
         pnp_server,
+        smart_install_relay,
     })
 }
 
@@ -238,9 +242,52 @@ fn files(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, data_dir: &Path) -> FilesConfi
     }
 }
 
-/// `max_connections` (default `default_max`) and `request_timeout` (default 10 s) of a listener.
-fn limits(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default_max: usize) -> (usize, Duration) {
-    let max_connections = t
+fn relay(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> SmartInstallRelayConfig {
+    let listen = t
+        .take("listen")
+        .and_then(|n| n.strings(cx, str::parse::<SocketAddr>))
+        .unwrap_or_default();
+    let max_connections = max_connections(cx, t, 256);
+    let idle_timeout = t
+        .parse(cx, "idle_timeout", positive_duration)
+        .unwrap_or(Duration::from_secs(300));
+    let max_message_bytes = t
+        .take("max_message_bytes")
+        .and_then(|n| {
+            let value = n.integer(cx)?;
+            let checked = usize::try_from(value)
+                .ok()
+                .and_then(|v| Limits::new(v).ok())
+                .map(|l| l.max_message_bytes());
+            if checked.is_none() {
+                n.invalid(
+                    cx,
+                    format!("must be between 16 and {}", Limits::CEILING_MESSAGE_BYTES),
+                );
+            }
+            checked
+        })
+        .unwrap_or(Limits::DEFAULT_MAX_MESSAGE_BYTES);
+    let upstream = t
+        .parse(cx, "upstream", |s: &str| match s {
+            "original-destination" => Ok(RelayUpstream::OriginalDestination),
+            _ => s.parse::<SocketAddr>().map(RelayUpstream::Fixed).map_err(|_| {
+                "must be \"original-destination\" or an \"addr:port\" socket address"
+            }),
+        })
+        .unwrap_or(RelayUpstream::OriginalDestination);
+    SmartInstallRelayConfig {
+        listen,
+        max_connections,
+        idle_timeout,
+        max_message_bytes,
+        upstream,
+    }
+}
+
+/// `max_connections` of a listener: 1 to [`MAX_CONNECTIONS`], default `default_max`.
+fn max_connections(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default_max: usize) -> usize {
+    t
         .take("max_connections")
         .and_then(|n| {
             let value = n.integer(cx)?;
@@ -252,7 +299,12 @@ fn limits(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default_max: usize) -> (usize
             }
             checked
         })
-        .unwrap_or(default_max);
+        .unwrap_or(default_max)
+}
+
+/// `max_connections` (default `default_max`) and `request_timeout` (default 10 s) of a listener.
+fn limits(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default_max: usize) -> (usize, Duration) {
+    let max_connections = max_connections(cx, t, default_max);
     let request_timeout = t
         .parse(cx, "request_timeout", positive_duration)
         .unwrap_or(Duration::from_secs(10));
