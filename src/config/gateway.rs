@@ -271,9 +271,10 @@ fn relay(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> SmartInstallRelayConfig {
     let upstream = t
         .parse(cx, "upstream", |s: &str| match s {
             "original-destination" => Ok(RelayUpstream::OriginalDestination),
-            _ => s.parse::<SocketAddr>().map(RelayUpstream::Fixed).map_err(|_| {
-                "must be \"original-destination\" or an \"addr:port\" socket address"
-            }),
+            _ => s
+                .parse::<SocketAddr>()
+                .map(RelayUpstream::Fixed)
+                .map_err(|_| "must be \"original-destination\" or an \"addr:port\" socket address"),
         })
         .unwrap_or(RelayUpstream::OriginalDestination);
     SmartInstallRelayConfig {
@@ -287,8 +288,7 @@ fn relay(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> SmartInstallRelayConfig {
 
 /// `max_connections` of a listener: 1 to [`MAX_CONNECTIONS`], default `default_max`.
 fn max_connections(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default_max: usize) -> usize {
-    t
-        .take("max_connections")
+    t.take("max_connections")
         .and_then(|n| {
             let value = n.integer(cx)?;
             let checked = usize::try_from(value)

@@ -102,7 +102,11 @@ fn copy_to_another_host_is_denied_and_resets() {
     assert_eq!(audit[0].decision.verdict, AccessVerdict::Deny);
     assert_eq!(audit[0].outcome, Outcome::Dropped);
     assert!(guard.is_closed());
-    assert!(guard.on_bytes(Flow::DirectorToClient, &copy(&[BACKUP])).is_empty());
+    assert!(
+        guard
+            .on_bytes(Flow::DirectorToClient, &copy(&[BACKUP]))
+            .is_empty()
+    );
 }
 
 #[test]
