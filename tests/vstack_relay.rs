@@ -1,6 +1,8 @@
 //! The inspecting Smart Install relay end to end on loopback: a fake switch behind a `ztpgate
 //! serve` relay in fixed-upstream mode, driven by a plain `TcpStream` posing as the director.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{ErrorKind, Read, Write};

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{
-    FileKind, FsyncPolicy, GatewayConfig, check_file, from_toml, lab_default, lab_default_in, load,
-    load_policy, load_policy_file,
+    FileKind, FsyncPolicy, GatewayConfig, RelayUpstream, check_file, from_toml, lab_default,
+    lab_default_in, load, load_policy, load_policy_file,
 };
 
 const POLICY: &str =
@@ -298,4 +298,45 @@ fn reports_unreadable_files_as_io_errors() {
         assert_eq!(e[0].line, 0);
         assert!(matches!(e[0].kind, ConfigErrorKind::Io(_)));
     }
+}
+
+#[test]
+fn smart_install_relay_is_off_by_default_and_validated() {
+    let dir = dir_with_policy(POLICY);
+    let head = "[gateway]\npolicy = \"policies/p.toml\"\n";
+    let config = gateway(head, dir.path()).unwrap();
+    let relay = &config.smart_install_relay;
+    assert!(relay.listen.is_empty());
+    assert_eq!(
+        (relay.max_connections, relay.max_message_bytes),
+        (256, 2048)
+    );
+    assert_eq!(relay.idle_timeout, Duration::from_secs(300));
+    assert_eq!(relay.upstream, RelayUpstream::OriginalDestination);
+    let text = format!(
+        "{head}[smart_install_relay]\nlisten = [\"0.0.0.0:4786\"]\nupstream = \"10.0.0.9:4786\"\n\
+         max_message_bytes = 4096\nidle_timeout = \"30s\"\nmax_connections = 5\n"
+    );
+    let relay = gateway(&text, dir.path()).unwrap().smart_install_relay;
+    assert_eq!(relay.listen.len(), 1);
+    assert_eq!(
+        relay.upstream,
+        RelayUpstream::Fixed("10.0.0.9:4786".parse().unwrap())
+    );
+    assert_eq!((relay.max_connections, relay.max_message_bytes), (5, 4096));
+    let bad = format!(
+        "{head}[smart_install_relay]\nupstream = \"somewhere\"\nmax_message_bytes = 8\n\
+         idle_timeout = \"0s\"\nbogus = 1\n"
+    );
+    let e = gateway(&bad, dir.path()).unwrap_err().0;
+    let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "smart_install_relay.upstream",
+            "smart_install_relay.max_message_bytes",
+            "smart_install_relay.idle_timeout",
+            "smart_install_relay.bogus"
+        ]
+    );
 }
