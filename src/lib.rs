@@ -6,7 +6,8 @@
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
 //! - [`proto`]: pure protocol codecs (PnP XML messages, Smart Install vstack), bounded and fuzzable.
-//! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine).
+//! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine, the
+//!   Smart Install guard of the inspecting relay).
 //! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
 //! - [`pki`]: lab PKI generation and certificate inspection.
 //! - [`audit`]: the append-only, hash-chained JSONL audit log and its verifier.
