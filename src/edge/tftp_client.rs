@@ -97,7 +97,9 @@ pub async fn get(server: SocketAddr, filename: &str, opts: Options) -> Result<Ve
         });
         let data = data.await?;
         if data.len() > DEFAULT_BLOCK_BYTES {
-            return Err(t.abort(ErrorCode::IllegalOperation, "block too large").await);
+            return Err(t
+                .abort(ErrorCode::IllegalOperation, "block too large")
+                .await);
         }
         if file.len().saturating_add(data.len()) > opts.max_bytes {
             return Err(t.abort(ErrorCode::DiskFull, "file too large").await);
@@ -208,7 +210,9 @@ impl Transfer {
                     () = &mut deadline => break,
                     r = self.socket.recv_from(&mut buf) => r?,
                 };
-                let Some(bytes) = buf.get(..len) else { continue };
+                let Some(bytes) = buf.get(..len) else {
+                    continue;
+                };
                 if !self.from_server(from).await? {
                     continue;
                 }

@@ -23,7 +23,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use self::device::{Action, Copy, Device, Location, Remote, action_for, status_reply};
 use crate::edge::tftp_client::{self, TftpError};
-use crate::proto::vstack::{Decoded, DecodeError, Frame, Limits, StreamDecoder};
+use crate::proto::vstack::{DecodeError, Decoded, Frame, Limits, StreamDecoder};
 
 /// Default Smart Install port.
 pub const SMART_INSTALL_PORT: u16 = 4786;
@@ -230,7 +230,11 @@ impl Switch {
             kind: msg.kind().as_str(),
             bytes: frame.raw.len(),
             urls: msg.urls().iter().map(|u| u.text().into_owned()).collect(),
-            commands: msg.commands().iter().map(|c| c.text().into_owned()).collect(),
+            commands: msg
+                .commands()
+                .iter()
+                .map(|c| c.text().into_owned())
+                .collect(),
         });
         match action_for(msg) {
             Action::Reply(bytes) => return self.reply(stream, peer, &bytes).await,
@@ -269,7 +273,10 @@ impl Switch {
             return;
         };
         if let Some((hour, minute)) = reload {
-            self.device.lock().await.write(&Location::StartupConfig, &config);
+            self.device
+                .lock()
+                .await
+                .write(&Location::StartupConfig, &config);
             self.emit(Event::ReloadScheduled {
                 at: format!("{hour:02}:{minute:02}"),
             });

@@ -37,20 +37,39 @@ async fn bind() -> (UdpSocket, SocketAddr) {
 /// `lose_ack` (so the client must retransmit it).
 async fn serve_get(listen: UdpSocket, file: Vec<u8>, lose_ack: bool) -> String {
     let (req, client) = recv(&listen).await;
-    let Packet::Rrq(req) = req else { panic!("{req:?}") };
+    let Packet::Rrq(req) = req else {
+        panic!("{req:?}")
+    };
     let (tid, _) = bind().await;
     let mut lost = !lose_ack;
-    let blocks: Vec<&[u8]> = file.chunks(512).chain(
-        (file.len() % 512 == 0).then_some(&[][..]),
-    ).collect();
+    let blocks: Vec<&[u8]> = file
+        .chunks(512)
+        .chain((file.len() % 512 == 0).then_some(&[][..]))
+        .collect();
     for (i, chunk) in blocks.iter().enumerate() {
         let block = u16::try_from(i + 1).unwrap();
-        send(&tid, client, Packet::Data { block, data: chunk.to_vec() }).await;
+        send(
+            &tid,
+            client,
+            Packet::Data {
+                block,
+                data: chunk.to_vec(),
+            },
+        )
+        .await;
         loop {
             let (ack, _) = recv(&tid).await;
             if !lost {
                 lost = true;
-                send(&tid, client, Packet::Data { block, data: chunk.to_vec() }).await;
+                send(
+                    &tid,
+                    client,
+                    Packet::Data {
+                        block,
+                        data: chunk.to_vec(),
+                    },
+                )
+                .await;
                 continue;
             }
             assert_eq!(ack, Packet::Ack { block });
@@ -84,13 +103,17 @@ async fn puts_a_block_aligned_file_with_a_final_empty_block() {
     let (listen, addr) = bind().await;
     let server = tokio::spawn(async move {
         let (req, client) = recv(&listen).await;
-        let Packet::Wrq(req) = req else { panic!("{req:?}") };
+        let Packet::Wrq(req) = req else {
+            panic!("{req:?}")
+        };
         let (tid, _) = bind().await;
         send(&tid, client, Packet::Ack { block: 0 }).await;
         let mut file = Vec::new();
         loop {
             let (p, _) = recv(&tid).await;
-            let Packet::Data { block, data } = p else { panic!("{p:?}") };
+            let Packet::Data { block, data } = p else {
+                panic!("{p:?}")
+            };
             file.extend_from_slice(&data);
             send(&tid, client, Packet::Ack { block }).await;
             if data.len() < 512 {
@@ -115,7 +138,13 @@ async fn reports_the_server_error() {
     });
     let err = get(addr, "missing", quick()).await.unwrap_err();
     assert!(
-        matches!(err, TftpError::Server { code: ErrorCode::FileNotFound, .. }),
+        matches!(
+            err,
+            TftpError::Server {
+                code: ErrorCode::FileNotFound,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -127,12 +156,42 @@ async fn answers_a_stray_transfer_id_with_error_5_and_carries_on() {
         let (_, client) = recv(&listen).await;
         let (tid, _) = bind().await;
         let (stray, _) = bind().await;
-        send(&tid, client, Packet::Data { block: 1, data: vec![1; 512] }).await;
+        send(
+            &tid,
+            client,
+            Packet::Data {
+                block: 1,
+                data: vec![1; 512],
+            },
+        )
+        .await;
         assert_eq!(recv(&tid).await.0, Packet::Ack { block: 1 });
-        send(&stray, client, Packet::Data { block: 2, data: vec![9] }).await;
+        send(
+            &stray,
+            client,
+            Packet::Data {
+                block: 2,
+                data: vec![9],
+            },
+        )
+        .await;
         let (reply, _) = recv(&stray).await;
-        assert!(matches!(reply, Packet::Error { code: ErrorCode::UnknownTid, .. }));
-        send(&tid, client, Packet::Data { block: 2, data: vec![2] }).await;
+        assert!(matches!(
+            reply,
+            Packet::Error {
+                code: ErrorCode::UnknownTid,
+                ..
+            }
+        ));
+        send(
+            &tid,
+            client,
+            Packet::Data {
+                block: 2,
+                data: vec![2],
+            },
+        )
+        .await;
         assert_eq!(recv(&tid).await.0, Packet::Ack { block: 2 });
     });
     let got = get(addr, "f", quick()).await.unwrap();
@@ -145,7 +204,16 @@ async fn answers_a_stray_transfer_id_with_error_5_and_carries_on() {
 async fn times_out_after_the_retries() {
     let (silent, addr) = bind().await;
     let err = get(addr, "f", quick()).await.unwrap_err();
-    assert!(matches!(err, TftpError::Timeout { attempts: 4, block: 1 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            TftpError::Timeout {
+                attempts: 4,
+                block: 1
+            }
+        ),
+        "{err:?}"
+    );
     drop(silent);
 }
 
@@ -154,5 +222,8 @@ async fn refuses_a_file_above_the_limit() {
     let (listen, addr) = bind().await;
     tokio::spawn(serve_get(listen, vec![0; 8192], false));
     let err = get(addr, "big", quick()).await.unwrap_err();
-    assert!(matches!(err, TftpError::TooLarge { limit: 4096 }), "{err:?}");
+    assert!(
+        matches!(err, TftpError::TooLarge { limit: 4096 }),
+        "{err:?}"
+    );
 }

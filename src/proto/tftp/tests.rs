@@ -62,7 +62,10 @@ fn rejects_malformed_datagrams() {
         ("0009", DecodeError::UnknownOpcode { opcode: 9 }),
         ("0001 6100", DecodeError::Unterminated { offset: 4 }),
         ("0001 6100 7a7a00", DecodeError::UnknownMode { offset: 4 }),
-        ("0001 6100 6f6374657400 6100", DecodeError::BadOptions { offset: 10 }),
+        (
+            "0001 6100 6f6374657400 6100",
+            DecodeError::BadOptions { offset: 10 },
+        ),
         ("0001 ff00 6f6374657400", DecodeError::NotUtf8 { offset: 2 }),
         ("0004 0001 00", DecodeError::TrailingBytes { extra: 1 }),
         ("0005 0000 6100 62", DecodeError::TrailingBytes { extra: 1 }),
@@ -92,9 +95,15 @@ fn rejects_oversized_text_and_datagrams() {
 #[test]
 fn refuses_to_encode_what_does_not_fit() {
     let nul = Packet::Rrq(Request::octet("a\0b"));
-    assert!(matches!(nul.encode(), Err(EncodeError::BadText { has_nul: true, .. })));
+    assert!(matches!(
+        nul.encode(),
+        Err(EncodeError::BadText { has_nul: true, .. })
+    ));
     let empty = Packet::Wrq(Request::octet(""));
-    assert!(matches!(empty.encode(), Err(EncodeError::BadText { len: 0, .. })));
+    assert!(matches!(
+        empty.encode(),
+        Err(EncodeError::BadText { len: 0, .. })
+    ));
     let big = Packet::Data {
         block: 1,
         data: vec![0; MAX_BLOCK_BYTES + 1],

@@ -286,7 +286,12 @@ impl Device {
 /// (SIET README "How to use -e"); an unquoted file is read line by line.
 pub fn command_lines(file: &str) -> Vec<String> {
     if !file.contains('"') {
-        return file.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        return file
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
     }
     file.split('"')
         .skip(1)

@@ -36,14 +36,20 @@ fn answers_the_short_probe_and_unknown_types_with_the_20_byte_status() {
             payload: vec![1, 2],
         }),
     ] {
-        assert_eq!(action_for(&msg), Action::Reply(hex::decode(expected).unwrap()));
+        assert_eq!(
+            action_for(&msg),
+            Action::Reply(hex::decode(expected).unwrap())
+        );
     }
     assert_eq!(hex::encode(status_reply()), expected);
 }
 
 #[test]
 fn config_push_fetches_the_url_with_its_reload_time() {
-    let push = ConfigPush::new(b"tftp://192.0.2.1:6969/conf/a.conf", ReloadSchedule::at(0, 1).unwrap());
+    let push = ConfigPush::new(
+        b"tftp://192.0.2.1:6969/conf/a.conf",
+        ReloadSchedule::at(0, 1).unwrap(),
+    );
     let action = action_for(&Message::new(Body::ConfigPush(push.unwrap())));
     assert_eq!(
         action,
@@ -120,7 +126,10 @@ fn oversized_init_discovery_tlv_crashes_and_small_one_does_not() {
         tlv_type: 1,
         value: vec![0x41; 0x58],
     }]);
-    assert_eq!(action_for(&Message::new(Body::InitDiscovery(small))), Action::Nothing);
+    assert_eq!(
+        action_for(&Message::new(Body::InitDiscovery(small))),
+        Action::Nothing
+    );
     let big = InitDiscovery::new(vec![Tlv {
         tlv_type: 1,
         value: vec![0x41; 0xd8],
@@ -137,7 +146,10 @@ fn device_copies_between_running_config_flash_and_startup() {
     assert!(d.running_config.contains("hostname sw1"));
     let running = d.read(&Location::RunningConfig).unwrap();
     d.write(&Location::Flash("config.text".to_owned()), &running);
-    assert_eq!(d.read(&Location::Flash("config.text".to_owned())), Some(running));
+    assert_eq!(
+        d.read(&Location::Flash("config.text".to_owned())),
+        Some(running)
+    );
     assert_eq!(d.read(&Location::Flash("missing".to_owned())), None);
     d.write(&Location::StartupConfig, b"hostname new\n");
     assert_eq!(d.startup_config, "hostname new\n");
@@ -146,10 +158,16 @@ fn device_copies_between_running_config_flash_and_startup() {
 #[test]
 fn execute_lines_are_applied_before_end() {
     let lines = command_lines("\"username cisco privilege 15 secret 0 cisco\" \"exit\"");
-    assert_eq!(lines, vec!["username cisco privilege 15 secret 0 cisco", "exit"]);
+    assert_eq!(
+        lines,
+        vec!["username cisco privilege 15 secret 0 cisco", "exit"]
+    );
     let mut d = Device::new("sw1");
     d.apply_lines(lines.iter().map(String::as_str));
-    assert!(d.running_config.ends_with("username cisco privilege 15 secret 0 cisco\nend\n"));
+    assert!(
+        d.running_config
+            .ends_with("username cisco privilege 15 secret 0 cisco\nend\n")
+    );
     assert_eq!(command_lines("a\n\n b \n"), vec!["a", "b"]);
 }
 
@@ -166,10 +184,19 @@ fn image_list_names_the_image_next_to_it() {
 
 #[test]
 fn locations_parse_ios_file_systems() {
-    assert_eq!(Location::parse("running-config"), Some(Location::RunningConfig));
-    assert_eq!(Location::parse("nvram:startup-config"), Some(Location::StartupConfig));
+    assert_eq!(
+        Location::parse("running-config"),
+        Some(Location::RunningConfig)
+    );
+    assert_eq!(
+        Location::parse("nvram:startup-config"),
+        Some(Location::StartupConfig)
+    );
     assert_eq!(Location::parse("flash:"), None);
     assert_eq!(Location::parse("ftp://h/x"), None);
     assert_eq!(Copy::parse("copy a"), None);
-    assert_eq!(Copy::parse("copy running-config startup-config extra"), None);
+    assert_eq!(
+        Copy::parse("copy running-config startup-config extra"),
+        None
+    );
 }
