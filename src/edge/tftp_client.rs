@@ -185,7 +185,7 @@ impl Transfer {
 
     /// Where packets go: the request port until the server has answered, then its TID.
     fn peer(&self) -> SocketAddr {
-        SocketAddr::new(self.server.ip(), self.tid.unwrap_or(self.server.port()))
+        SocketAddr::new(self.server.ip(), self.tid.unwrap_or_else(|| self.server.port()))
     }
 
     async fn send(&self, bytes: &[u8]) -> Result<(), TftpError> {
@@ -213,7 +213,7 @@ impl Transfer {
                 let Some(bytes) = buf.get(..len) else {
                     continue;
                 };
-                if !self.from_server(from).await? {
+                if !self.is_from_server(from).await? {
                     continue;
                 }
                 match accept(Packet::decode(bytes)?, want) {
@@ -238,7 +238,7 @@ impl Transfer {
 
     /// Whether `from` is the server's transfer ID (fixing it on the first reply). Datagrams
     /// from elsewhere get error 5 (RFC 1350 §4).
-    async fn from_server(&mut self, from: SocketAddr) -> Result<bool, TftpError> {
+    async fn is_from_server(&mut self, from: SocketAddr) -> Result<bool, TftpError> {
         if from.ip() != self.server.ip() {
             return Ok(false);
         }

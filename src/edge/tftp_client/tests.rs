@@ -44,7 +44,7 @@ async fn serve_get(listen: UdpSocket, file: Vec<u8>, lose_ack: bool) -> String {
     let mut lost = !lose_ack;
     let blocks: Vec<&[u8]> = file
         .chunks(512)
-        .chain((file.len() % 512 == 0).then_some(&[][..]))
+        .chain(file.len().is_multiple_of(512).then_some(&[][..]))
         .collect();
     for (i, chunk) in blocks.iter().enumerate() {
         let block = u16::try_from(i + 1).unwrap();
