@@ -185,7 +185,10 @@ impl Transfer {
 
     /// Where packets go: the request port until the server has answered, then its TID.
     fn peer(&self) -> SocketAddr {
-        SocketAddr::new(self.server.ip(), self.tid.unwrap_or_else(|| self.server.port()))
+        SocketAddr::new(
+            self.server.ip(),
+            self.tid.unwrap_or_else(|| self.server.port()),
+        )
     }
 
     async fn send(&self, bytes: &[u8]) -> Result<(), TftpError> {

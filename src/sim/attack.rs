@@ -1,6 +1,6 @@
 //! `ztpgate sim attack`: the Smart Install attack corpus, built with the `proto::vstack` codec
 //! from the layouts public tools send (smart-install.md §3), and a sender that delivers one
-//! corpus entry to a target and reports what came back ([`send`]).
+//! corpus entry to a target and reports what came back ([`send()`]).
 //!
 //! | Mode | What | Source (§) |
 //! |---|---|---|

@@ -39,7 +39,7 @@ pub struct AttackArgs {
     /// Print the modes and exit.
     #[arg(long)]
     pub list: bool,
-    /// Write each corpus entry (or only --mode) to DIR/<mode>.bin and exit.
+    /// Write each corpus entry (or only --mode) to DIR/MODE.bin and exit.
     #[arg(long)]
     pub dump: Option<PathBuf>,
 }
