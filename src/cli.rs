@@ -52,7 +52,7 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Simulators: PnP agents for tests and benchmarks.
+    /// Simulators: PnP agents, a Smart Install switch and attack corpus.
     #[command(subcommand)]
     Sim(sim::SimCommand),
     /// Smart Install (TCP 4786) messages: decode and encode.

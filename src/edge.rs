@@ -1,6 +1,6 @@
-//! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API and the file
-//! server. Everything that touches a socket lives here; decisions are made by the pure modules and
-//! only carried out here.
+//! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
+//! server and a TFTP client. Everything that touches a socket lives here; decisions are made by
+//! the pure modules and only carried out here.
 
 pub mod admin;
 pub mod client;
@@ -8,5 +8,6 @@ pub mod files;
 pub mod listener;
 pub mod pnp;
 pub mod sudi_verifier;
+pub mod tftp_client;
 pub mod tls;
 pub mod vstack_relay;

@@ -3,8 +3,10 @@
 //! `tests/architecture.rs`). Every input is treated as attacker-controlled and bounded.
 //!
 //! - [`pnp`]: Cisco Plug-and-Play XML messages (`../shared/protocols/pnp.md`).
+//! - [`tftp`]: TFTP packets (RFC 1350, options per RFC 2347/2348).
 //! - [`vstack`]: Cisco Smart Install binary messages on TCP 4786
 //!   (`../shared/protocols/smart-install.md`).
 
 pub mod pnp;
+pub mod tftp;
 pub mod vstack;

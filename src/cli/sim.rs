@@ -2,7 +2,12 @@
 //! line per device and a totals line. Exit 0 when every device finished or was terminated by
 //! the server, [`EXIT_FINDINGS`] otherwise.
 //!
+//! `ztpgate sim switch` and `ztpgate sim attack` live in [`switch`] and [`attack`].
+//!
 //! Inputs: operator arguments (server URL, CA, lab PKI directory, certificate files).
+
+pub mod attack;
+pub mod switch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +26,10 @@ use crate::sim::pnp_agent::{AgentOptions, Misbehaviour};
 pub enum SimCommand {
     /// Emulate PnP agents (devices) talking to a PnP server over HTTPS.
     PnpAgent(PnpAgentArgs),
+    /// Emulate a legacy switch with the Smart Install client enabled (TCP 4786 + TFTP).
+    Switch(switch::SwitchArgs),
+    /// Send a Smart Install attack-corpus message and report the answer.
+    Attack(attack::AttackArgs),
 }
 
 /// Arguments of `sim pnp-agent`.
@@ -71,6 +80,8 @@ pub struct PnpAgentArgs {
 pub fn run(cmd: SimCommand) -> Result<ExitCode, CliError> {
     match cmd {
         SimCommand::PnpAgent(args) => pnp_agent(args),
+        SimCommand::Switch(args) => switch::run(args),
+        SimCommand::Attack(args) => attack::run(args),
     }
 }
 

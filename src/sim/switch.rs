@@ -1,0 +1,396 @@
+//! `ztpgate sim switch`: an emulated legacy Cisco switch with Smart Install client enabled. It
+//! listens on TCP 4786 (or any address), answers probes exactly as real clients do (24-byte reply
+//! to the 24-byte probe, 20-byte reply to the 17-byte probe and to messages it cannot use,
+//! smart-install.md §3.2/§3.3), and performs the TFTP transfers a real client performs after
+//! each message (§3.9): config push → RRQ of the config, image upgrade → RRQ of the image list
+//! and then of the image, execute → RRQ of the command file (its lines are applied), copy
+//! commands → the copies, e.g. a WRQ of its running config. An init-discovery message whose TLV
+//! exceeds the vulnerable handler's buffer "crashes" it (§3.8): the connection is dropped.
+//!
+//! Every step is an [`Event`], sent to a channel, so tests can see whether configuration really
+//! left the switch. Like a real client it trusts nobody and authenticates nobody; messages are
+//! decoded with the bounded `proto::vstack` codec, files are fetched with the bounded TFTP client.
+
+pub mod device;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Mutex, mpsc};
+
+use self::device::{Action, Copy, Device, Location, Remote, action_for, status_reply};
+use crate::edge::tftp_client::{self, TftpError};
+use crate::proto::vstack::{DecodeError, Decoded, Frame, Limits, StreamDecoder};
+
+/// Default Smart Install port.
+pub const SMART_INSTALL_PORT: u16 = 4786;
+/// TFTP port used when a URL names none.
+pub const TFTP_PORT: u16 = 69;
+
+/// How the switch behaves.
+#[derive(Clone, Debug)]
+pub struct SwitchOptions {
+    /// Port for TFTP URLs without one (69 on real switches).
+    pub tftp_port: u16,
+    /// TFTP timeouts, retries and download bound.
+    pub tftp: tftp_client::Options,
+    /// Decoder bound.
+    pub limits: Limits,
+}
+
+/// One observable step of the switch, printed as a JSON line by the CLI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The switch is listening.
+    Listening {
+        /// Bound address.
+        addr: SocketAddr,
+    },
+    /// A connection was accepted.
+    Connected {
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// A message was decoded.
+    Received {
+        /// The peer.
+        peer: SocketAddr,
+        /// Kind name (`probe`, `config_push`, …).
+        kind: &'static str,
+        /// Message size.
+        bytes: usize,
+        /// URLs it names.
+        urls: Vec<String>,
+        /// Commands it carries.
+        commands: Vec<String>,
+    },
+    /// Bytes were sent back.
+    Replied {
+        /// The peer.
+        peer: SocketAddr,
+        /// Reply size.
+        bytes: usize,
+    },
+    /// The stream could not be decoded.
+    DecodeError {
+        /// The peer.
+        peer: SocketAddr,
+        /// Error code (`oversized`, `length_mismatch`, …).
+        code: &'static str,
+        /// Whether decoding goes on.
+        recoverable: bool,
+    },
+    /// A TFTP transfer finished (or failed).
+    Tftp {
+        /// `get` (RRQ) or `put` (WRQ).
+        op: &'static str,
+        /// Why: `config`, `image_list`, `image`, `commands`, `copy`.
+        purpose: &'static str,
+        /// TFTP server (`host:port`).
+        server: String,
+        /// File name.
+        file: String,
+        /// Whether it succeeded.
+        ok: bool,
+        /// Bytes transferred.
+        bytes: usize,
+        /// The failure, if any.
+        error: Option<String>,
+    },
+    /// A command was run or refused.
+    Command {
+        /// The command text.
+        command: String,
+        /// Whether it was carried out.
+        ok: bool,
+        /// Why not, if not.
+        error: Option<String>,
+    },
+    /// A fetched config became the startup config with a reload scheduled.
+    ReloadScheduled {
+        /// HH:MM.
+        at: String,
+    },
+    /// The switch "crashed" on an init-discovery overflow (CVE-2018-0171).
+    Crash {
+        /// The peer.
+        peer: SocketAddr,
+        /// Largest TLV length declared.
+        declared: u64,
+    },
+    /// A URL the switch cannot use.
+    BadUrl {
+        /// The URL.
+        url: String,
+    },
+    /// A connection ended.
+    Closed {
+        /// The peer.
+        peer: SocketAddr,
+        /// `eof`, `reset`, `crash` or `decode_error`.
+        reason: &'static str,
+    },
+}
+
+/// Shared state of all connections.
+struct Switch {
+    device: Mutex<Device>,
+    opts: SwitchOptions,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+/// Accepts connections on `listener` until the process ends.
+pub async fn serve(
+    listener: TcpListener,
+    device: Device,
+    opts: SwitchOptions,
+    events: mpsc::UnboundedSender<Event>,
+) -> std::io::Result<()> {
+    let switch = Arc::new(Switch {
+        device: Mutex::new(device),
+        opts,
+        events,
+    });
+    switch.emit(Event::Listening {
+        addr: listener.local_addr()?,
+    });
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let switch = Arc::clone(&switch);
+        tokio::spawn(async move {
+            let reason = switch.connection(stream, peer).await;
+            switch.emit(Event::Closed { peer, reason });
+        });
+    }
+}
+
+impl Switch {
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    /// Serves one connection; returns why it ended.
+    async fn connection(&self, mut stream: TcpStream, peer: SocketAddr) -> &'static str {
+        self.emit(Event::Connected { peer });
+        let mut decoder = StreamDecoder::new(self.opts.limits);
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) => return "eof",
+                Ok(n) => n,
+                Err(_) => return "reset",
+            };
+            let mut input = buf.get(..n).unwrap_or_default();
+            loop {
+                let step = decoder.decode(&mut input);
+                let outcome = match step {
+                    Ok(Decoded::NeedMore { .. }) => break,
+                    Ok(Decoded::Frame(frame)) => self.message(&mut stream, peer, &frame).await,
+                    Err(err) => self.decode_error(&mut stream, peer, &err).await,
+                };
+                if let Some(reason) = outcome {
+                    return reason;
+                }
+            }
+        }
+    }
+
+    async fn decode_error(
+        &self,
+        stream: &mut TcpStream,
+        peer: SocketAddr,
+        err: &DecodeError,
+    ) -> Option<&'static str> {
+        let recoverable = err.is_recoverable();
+        self.emit(Event::DecodeError {
+            peer,
+            code: err.code(),
+            recoverable,
+        });
+        if !recoverable {
+            return Some("decode_error");
+        }
+        self.reply(stream, peer, &status_reply()).await
+    }
+
+    /// Handles one message; `Some(reason)` ends the connection.
+    async fn message(
+        &self,
+        stream: &mut TcpStream,
+        peer: SocketAddr,
+        frame: &Frame,
+    ) -> Option<&'static str> {
+        let msg = &frame.message;
+        self.emit(Event::Received {
+            peer,
+            kind: msg.kind().as_str(),
+            bytes: frame.raw.len(),
+            urls: msg.urls().iter().map(|u| u.text().into_owned()).collect(),
+            commands: msg
+                .commands()
+                .iter()
+                .map(|c| c.text().into_owned())
+                .collect(),
+        });
+        match action_for(msg) {
+            Action::Reply(bytes) => return self.reply(stream, peer, &bytes).await,
+            Action::Crash { declared } => {
+                self.emit(Event::Crash { peer, declared });
+                return Some("crash");
+            }
+            Action::FetchConfig { remote, reload } => self.fetch_config(&remote, reload).await,
+            Action::FetchImageList { remote } => self.fetch_image(&remote).await,
+            Action::FetchCommands { remote } => self.fetch_commands(&remote).await,
+            Action::RunCopies(copies) => self.run_copies(copies).await,
+            Action::BadUrl(url) => self.emit(Event::BadUrl { url }),
+            Action::Nothing => {}
+        }
+        None
+    }
+
+    async fn reply(
+        &self,
+        stream: &mut TcpStream,
+        peer: SocketAddr,
+        bytes: &[u8],
+    ) -> Option<&'static str> {
+        if stream.write_all(bytes).await.is_err() {
+            return Some("reset");
+        }
+        self.emit(Event::Replied {
+            peer,
+            bytes: bytes.len(),
+        });
+        None
+    }
+
+    async fn fetch_config(&self, remote: &Remote, reload: Option<(u32, u32)>) {
+        let Some(config) = self.get(remote, "config").await else {
+            return;
+        };
+        if let Some((hour, minute)) = reload {
+            self.device
+                .lock()
+                .await
+                .write(&Location::StartupConfig, &config);
+            self.emit(Event::ReloadScheduled {
+                at: format!("{hour:02}:{minute:02}"),
+            });
+        }
+    }
+
+    async fn fetch_image(&self, list: &Remote) {
+        let Some(bytes) = self.get(list, "image_list").await else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(image) = device::image_name(&text) {
+            let image = list.sibling(image);
+            self.get(&image, "image").await;
+        }
+    }
+
+    async fn fetch_commands(&self, remote: &Remote) {
+        let Some(bytes) = self.get(remote, "commands").await else {
+            return;
+        };
+        let lines = device::command_lines(&String::from_utf8_lossy(&bytes));
+        self.device
+            .lock()
+            .await
+            .apply_lines(lines.iter().map(String::as_str));
+        for command in lines {
+            self.emit(Event::Command {
+                command,
+                ok: true,
+                error: None,
+            });
+        }
+    }
+
+    async fn run_copies(&self, copies: Vec<(String, Option<Copy>)>) {
+        for (command, copy) in copies {
+            let result = match copy {
+                Some(copy) => self.copy(&copy).await,
+                None => Err("unsupported command".to_owned()),
+            };
+            self.emit(Event::Command {
+                command,
+                ok: result.is_ok(),
+                error: result.err(),
+            });
+        }
+    }
+
+    async fn copy(&self, copy: &Copy) -> Result<(), String> {
+        let data = match &copy.from {
+            Location::Tftp(remote) => self.get(remote, "copy").await.ok_or("transfer failed")?,
+            local => self
+                .device
+                .lock()
+                .await
+                .read(local)
+                .ok_or("source not found")?,
+        };
+        match &copy.to {
+            Location::Tftp(remote) => self.put(remote, &data).await,
+            local => {
+                self.device.lock().await.write(local, &data);
+                Ok(())
+            }
+        }
+    }
+
+    /// RRQ; the event is emitted here.
+    async fn get(&self, remote: &Remote, purpose: &'static str) -> Option<Vec<u8>> {
+        let result = match self.resolve(remote).await {
+            Ok(server) => tftp_client::get(server, &remote.file, self.opts.tftp).await,
+            Err(e) => Err(TftpError::Io(e)),
+        };
+        let bytes = result.as_ref().map_or(0, Vec::len);
+        self.tftp_event("get", purpose, remote, bytes, result.as_ref().err());
+        result.ok()
+    }
+
+    /// WRQ; the event is emitted here.
+    async fn put(&self, remote: &Remote, data: &[u8]) -> Result<(), String> {
+        let result = match self.resolve(remote).await {
+            Ok(server) => tftp_client::put(server, &remote.file, data, self.opts.tftp).await,
+            Err(e) => Err(TftpError::Io(e)),
+        };
+        self.tftp_event("put", "copy", remote, data.len(), result.as_ref().err());
+        result.map_err(|e| e.to_string())
+    }
+
+    fn tftp_event(
+        &self,
+        op: &'static str,
+        purpose: &'static str,
+        remote: &Remote,
+        bytes: usize,
+        error: Option<&TftpError>,
+    ) {
+        let port = remote.port.unwrap_or(self.opts.tftp_port);
+        self.emit(Event::Tftp {
+            op,
+            purpose,
+            server: format!("{}:{port}", remote.host),
+            file: remote.file.clone(),
+            ok: error.is_none(),
+            bytes: if error.is_none() { bytes } else { 0 },
+            error: error.map(ToString::to_string),
+        });
+    }
+
+    async fn resolve(&self, remote: &Remote) -> std::io::Result<SocketAddr> {
+        let port = remote.port.unwrap_or(self.opts.tftp_port);
+        tokio::net::lookup_host((remote.host.as_str(), port))
+            .await?
+            .next()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
+    }
+}
