@@ -17,7 +17,8 @@
 //! - [`bench`](mod@bench): the benchmarks behind `ztpgate bench`.
 //! - [`cli`]: the command-line front end.
 //! - [`clock`]: the only reader of the clock.
-//! - [`sim`]: device emulators (the PnP agent) for tests and benchmarks.
+//! - [`sim`]: device emulators (the PnP agent, a legacy Smart Install switch) and the Smart Install
+//!   attack corpus, for tests and benchmarks.
 //!
 //! Pure modules (`policy`, `proto`) never touch sockets, files, tokio or the clock;
 //! `tests/architecture.rs` checks it.
