@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, s, stdout, ztpgate};
+use common::{BIN, s, stdout, succeeded, ztpgate};
 use serde_json::Value;
 
 /// Encodes `args` into `dir/name` and returns the file's bytes.
@@ -21,11 +21,7 @@ fn encode(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
     full.extend_from_slice(args);
     full.extend_from_slice(&["-o", s(&path)]);
     let out = ztpgate(&full);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     std::fs::read(path).unwrap()
 }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{BIN, Gateway, have_curl};
+use common::{BIN, Gateway, have_curl, succeeded};
 use sha2::{Digest, Sha256};
 
 const DEVICE: &str = "FOC1234X0AB";
@@ -46,12 +46,7 @@ impl Files {
             .arg(format!("https://localhost:{}", self.port))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        succeeded(&out).trim().to_owned()
     }
 
     /// Runs curl against a full URL; returns (http status or 0 on failure, headers, body).
@@ -160,11 +155,7 @@ fn delivers_granted_files_with_checksums_ranges_and_resume() {
         .arg(&url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(std::fs::read(&partial).unwrap(), data);
 
     // A conditional request for the same version is answered without the body.

@@ -11,7 +11,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::{BIN, Gateway, have_curl};
+use common::{BIN, Gateway, have_curl, succeeded};
 
 const E2E_PROFILE: &str = r#"
 [[pnp.profiles]]
@@ -159,12 +159,7 @@ fn devices_with_trusted_sudis_are_onboarded_to_finished() {
             .arg(format!("https://localhost:{admin_port}"))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        succeeded(&out)
     };
     let table = show(&[]);
     assert_eq!(table.matches("FINISHED").count(), 3, "{table}");

@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{BIN, s, stdout, ztpgate};
+use common::{BIN, s, stdout, succeeded, ztpgate};
 use serde_json::Value;
 
 /// A `tftpd-hpa` in the foreground on 127.0.0.1, serving a temp directory; killed on drop.
@@ -164,12 +164,7 @@ impl Switch {
         args.extend_from_slice(&["--wait-ms", "500"]);
         args.extend_from_slice(extra);
         let out = ztpgate(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_str(&stdout(&out)).unwrap()
+        serde_json::from_str(&succeeded(&out)).unwrap()
     }
 }
 
@@ -317,11 +312,7 @@ fn every_dumped_corpus_message_decodes_with_its_kind_urls_and_commands() {
         "--tftp",
         "198.51.100.7",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let list = ztpgate(&["sim", "attack", "--list"]);
     for (mode, kind, url, command) in DUMP_EXPECT {
         assert!(stdout(&list).contains(mode), "--list lacks {mode}");

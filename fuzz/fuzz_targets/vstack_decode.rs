@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ztpgate::proto::vstack::{self, Decoded, Decoding, Limits, StreamDecoder};
+use ztpgate::proto::vstack::{self, Decoding, Limits, StreamDecoder};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&count, rest)) = data.split_first() else {
@@ -47,23 +47,10 @@ fuzz_target!(|data: &[u8]| {
 fn split_decode(stream: &[u8], points: &[usize]) -> Decoding {
     let mut decoder = StreamDecoder::new(Limits::default());
     let mut frames = Vec::new();
-    for pair in points.windows(2) {
-        let mut input = &stream[pair[0]..pair[1]];
-        loop {
-            match decoder.decode(&mut input) {
-                Ok(Decoded::Frame(frame)) => frames.push(frame),
-                Ok(Decoded::NeedMore { .. }) => break,
-                Err(error) => {
-                    return Decoding {
-                        frames,
-                        error: Some(error),
-                    };
-                }
-            }
-        }
-    }
-    Decoding {
-        frames,
-        error: decoder.finish().err(),
-    }
+    let error = points
+        .windows(2)
+        .try_for_each(|pair| decoder.decode_into(&stream[pair[0]..pair[1]], &mut frames))
+        .and_then(|()| decoder.finish())
+        .err();
+    Decoding { frames, error }
 }

@@ -132,6 +132,43 @@ impl Fleet {
     }
 }
 
+/// What one agent counted, added up over all agents.
+pub(crate) trait Tally: Default + Send + 'static {
+    /// Adds `other` to `self`.
+    fn merge(&mut self, other: Self);
+}
+
+impl Fleet {
+    /// Prepares the agents, runs `each` for every one of them concurrently over `warmup` plus
+    /// `duration`, and adds up what they counted. Returns the total and the measured window.
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        resumption: SessionResumption,
+        warmup: Duration,
+        duration: Duration,
+        each: F,
+    ) -> Result<(T, Window), PnpBenchError>
+    where
+        T: Tally,
+        F: Fn(Agent, ServerUrl, Window) -> Fut,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let agents = self.prepare(resumption)?;
+        let window = Window::after(crate::clock::now_monotonic(), warmup, duration);
+        let mut tasks = tokio::task::JoinSet::new();
+        for agent in agents {
+            tasks.spawn(each(agent, self.server.clone(), window));
+        }
+        let mut total = T::default();
+        while let Some(joined) = tasks.join_next().await {
+            total.merge(joined.map_err(|e| PnpBenchError::Task {
+                reason: e.to_string(),
+            })?);
+        }
+        Ok((total, window))
+    }
+}
+
 /// Where `issue` wrote the chain and key of a device.
 fn existing_files(pki: &Path, pid: &str, sn: &str) -> (PathBuf, PathBuf) {
     let name = default_device_name(&crate::identity::CertIdentity {

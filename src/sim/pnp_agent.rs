@@ -18,8 +18,7 @@ use hyper::body::Bytes;
 use super::device::{DEFAULT_RETRY, Device, Directive, FetchError, urls_to_fetch};
 use crate::edge::client::{Drip, HttpClient, HttpError, ServerUrl, full};
 use crate::proto::pnp::common::{ServerAddress, ServerSpec};
-use crate::proto::pnp::envelope::Envelope;
-use crate::proto::pnp::work_request::{DeviceId, ReloadReason};
+use crate::proto::pnp::work_request::ReloadReason;
 use crate::proto::pnp::{Correlator, ServerMessage, WorkRequest, parse_server_message};
 
 /// Size of the oversized work request (70 KiB, above the gateway's 64 KiB limit).
@@ -350,25 +349,13 @@ impl Agent<'_> {
             code: Some("PnP Service Info 2408".to_owned()),
             startup_config_present: Some(!d.startup_config().is_empty()),
         });
-        let request = WorkRequest {
-            envelope: Envelope {
-                udi_text: udi.to_string(),
-                udi: udi.clone(),
-                version: Some("1.0".to_owned()),
-                sid: None,
-            },
+        let request = WorkRequest::from_agent(
+            udi,
             correlator,
-            device_id: DeviceId {
-                udi,
-                sudi: d.sudi_serial().map(str::to_owned),
-                mac_address: None,
-                hostname: Some(d.hostname().to_owned()),
-                auth_required: false,
-                via_proxy: None,
-                security_advise: None,
-            },
+            d.sudi_serial().map(str::to_owned),
+            d.hostname().to_owned(),
             reason,
-        };
+        );
         Ok(self.misbehave(request.render()))
     }
 

@@ -55,7 +55,23 @@ pub trait PnpStore: Send {
     fn pnp_device(&self, serial: &str) -> Result<Option<PnpDeviceRecord>, StoreError>;
 
     /// Every record, by serial number.
-    fn pnp_devices(&self) -> Result<Vec<PnpDeviceRecord>, StoreError>;
+    fn pnp_devices(&self) -> Result<Vec<PnpDeviceRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut corrupt = None;
+        self.visit_pnp_devices(&mut |mut rec, text| {
+            if corrupt.is_some() {
+                return;
+            }
+            match parse_context(text) {
+                Ok(context) => {
+                    rec.context = context;
+                    records.push(rec);
+                }
+                Err(e) => corrupt = Some(e),
+            }
+        })?;
+        corrupt.map_or(Ok(records), Err)
+    }
 
     /// Calls `f` with every record, by serial number, one at a time: the record's `context` is
     /// left `Null` and its stored JSON text is passed beside it, for loaders that parse it into
@@ -68,7 +84,13 @@ pub trait PnpStore: Send {
         &mut self,
         record: &PnpDeviceRecord,
         history: Option<&PnpHistoryEntry>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        let history: Vec<_> = history
+            .map(|h| (record.serial.clone(), h.clone()))
+            .into_iter()
+            .collect();
+        self.save_pnp_batch(std::slice::from_ref(record), &history)
+    }
 
     /// Writes every record (insert or replace) and appends every history entry (serial, entry),
     /// all in one transaction: either all of it is stored or none.
@@ -80,6 +102,14 @@ pub trait PnpStore: Send {
 
     /// The newest `limit` history entries of `serial`, oldest first.
     fn pnp_history(&self, serial: &str, limit: usize) -> Result<Vec<PnpHistoryEntry>, StoreError>;
+}
+
+/// A stored workflow context (JSON text) as a value; unreadable text is [`StoreError::Corrupt`].
+pub(crate) fn parse_context(text: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
+        column: "pnp_devices.context",
+        value: text.chars().take(64).collect(),
+    })
 }
 
 // === impl MemoryStore ===
@@ -96,10 +126,6 @@ impl PnpStore for MemoryStore {
         Ok(self.pnp.devices.get(serial).cloned())
     }
 
-    fn pnp_devices(&self) -> Result<Vec<PnpDeviceRecord>, StoreError> {
-        Ok(self.pnp.devices.values().cloned().collect())
-    }
-
     fn visit_pnp_devices(
         &self,
         f: &mut dyn FnMut(PnpDeviceRecord, &str),
@@ -111,18 +137,6 @@ impl PnpStore for MemoryStore {
             f(rec, &text);
         }
         Ok(())
-    }
-
-    fn save_pnp_device(
-        &mut self,
-        record: &PnpDeviceRecord,
-        history: Option<&PnpHistoryEntry>,
-    ) -> Result<(), StoreError> {
-        let history: Vec<_> = history
-            .map(|h| (record.serial.clone(), h.clone()))
-            .into_iter()
-            .collect();
-        self.save_pnp_batch(std::slice::from_ref(record), &history)
     }
 
     fn save_pnp_batch(

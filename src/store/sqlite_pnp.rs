@@ -1,10 +1,10 @@
-//! [`PnpStore`] on SQLite: `pnp_devices` and `pnp_history` (schema version 2). A record and its
-//! history entry are written in one transaction.
+//! [`PnpStore`] on SQLite: `pnp_devices` and `pnp_history` (schema version 2). A batch of records
+//! and their history entries is written in one transaction.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::OptionalExtension;
 
-use crate::store::pnp::{PnpDeviceRecord, PnpHistoryEntry, PnpStore};
+use crate::store::pnp::{PnpDeviceRecord, PnpHistoryEntry, PnpStore, parse_context};
 use crate::store::sqlite::sql;
 use crate::store::{SqliteStore, StoreError};
 
@@ -22,23 +22,11 @@ impl PnpStore for SqliteStore {
             )
             .optional()
             .map_err(sql(op))?;
-        raw.map(RawRecord::check).transpose()
-    }
-
-    fn pnp_devices(&self) -> Result<Vec<PnpDeviceRecord>, StoreError> {
-        let op = "list PnP devices";
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM pnp_devices ORDER BY serial"
-            ))
-            .map_err(sql(op))?;
-        let rows = stmt
-            .query_map([], raw_record)
-            .map_err(sql(op))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sql(op))?;
-        rows.into_iter().map(RawRecord::check).collect()
+        let Some((mut rec, context)) = raw.map(RawRecord::check).transpose()? else {
+            return Ok(None);
+        };
+        rec.context = parse_context(&context)?;
+        Ok(Some(rec))
     }
 
     fn visit_pnp_devices(
@@ -54,24 +42,10 @@ impl PnpStore for SqliteStore {
             .map_err(sql(op))?;
         let mut rows = stmt.query([]).map_err(sql(op))?;
         while let Some(row) = rows.next().map_err(sql(op))? {
-            let mut raw = raw_record(row).map_err(sql(op))?;
-            let context = std::mem::take(&mut raw.context);
-            raw.context = "null".to_owned();
-            f(raw.check()?, &context);
+            let (rec, context) = raw_record(row).map_err(sql(op))?.check()?;
+            f(rec, &context);
         }
         Ok(())
-    }
-
-    fn save_pnp_device(
-        &mut self,
-        r: &PnpDeviceRecord,
-        history: Option<&PnpHistoryEntry>,
-    ) -> Result<(), StoreError> {
-        let history: Vec<_> = history
-            .map(|h| (r.serial.clone(), h.clone()))
-            .into_iter()
-            .collect();
-        self.save_pnp_batch(std::slice::from_ref(r), &history)
     }
 
     fn save_pnp_batch(
@@ -155,12 +129,9 @@ struct RawRecord {
 }
 
 impl RawRecord {
-    fn check(self) -> Result<PnpDeviceRecord, StoreError> {
-        let context = serde_json::from_str(&self.context).map_err(|_| StoreError::Corrupt {
-            column: "pnp_devices.context",
-            value: self.context.chars().take(64).collect(),
-        })?;
-        Ok(PnpDeviceRecord {
+    /// The record (its `context` left `Null`) and the stored context text.
+    fn check(self) -> Result<(PnpDeviceRecord, String), StoreError> {
+        let rec = PnpDeviceRecord {
             last_contact: parse_time("pnp_devices.last_contact", &self.last_contact)?,
             serial: self.serial,
             pid: self.pid,
@@ -169,8 +140,9 @@ impl RawRecord {
             profile: self.profile,
             step: self.step,
             approved: self.approved,
-            context,
-        })
+            context: serde_json::Value::Null,
+        };
+        Ok((rec, self.context))
     }
 }
 

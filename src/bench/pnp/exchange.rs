@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use hyper::Method;
 use hyper::body::Bytes;
-use tokio::task::JoinSet;
 
 use super::histogram::{Histogram, LatencySummary};
 use super::messages::{self, BENCH_COMMAND};
@@ -67,20 +66,15 @@ pub struct ExchangeReport {
 
 /// Runs the agents for warm-up plus duration and reports.
 pub async fn run_exchanges(opts: &ExchangeOptions) -> Result<ExchangeReport, PnpBenchError> {
-    let agents = opts.fleet.prepare(SessionResumption::Enabled)?;
-    let window = Window::after(now_monotonic(), opts.warmup, opts.duration);
-    let mut tasks = JoinSet::new();
-    for agent in agents {
-        let server = opts.fleet.server.clone();
-        tasks.spawn(async move { agent_loop(&agent, &server, window).await });
-    }
-    let mut total = Tally::default();
-    while let Some(joined) = tasks.join_next().await {
-        let tally = joined.map_err(|e| PnpBenchError::Task {
-            reason: e.to_string(),
-        })?;
-        total.merge(tally);
-    }
+    let (total, window): (Tally, Window) = opts
+        .fleet
+        .run(
+            SessionResumption::Enabled,
+            opts.warmup,
+            opts.duration,
+            |agent, server, w| async move { agent_loop(&agent, &server, w).await },
+        )
+        .await?;
     let seconds = window.seconds();
     Ok(ExchangeReport {
         server: opts.fleet.server.to_string(),
@@ -159,7 +153,7 @@ struct Tally {
     first_error: Option<String>,
 }
 
-impl Tally {
+impl super::Tally for Tally {
     fn merge(&mut self, other: Self) {
         self.work_requests += other.work_requests;
         self.work_responses += other.work_responses;
@@ -171,7 +165,9 @@ impl Tally {
         self.tls = self.tls.take().or(other.tls);
         self.first_error = self.first_error.take().or(other.first_error);
     }
+}
 
+impl Tally {
     fn note(&mut self, what: String) {
         self.first_error.get_or_insert(what);
     }
@@ -304,6 +300,7 @@ async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::pnp::Tally as _;
 
     fn report() -> ExchangeReport {
         ExchangeReport {

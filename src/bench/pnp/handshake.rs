@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use hyper::Method;
 use hyper::body::Bytes;
-use tokio::task::JoinSet;
 
 use super::histogram::{Histogram, LatencySummary};
 use super::{Agent, Fleet, PnpBenchError, RETRY_PAUSE, Window, rate};
@@ -58,20 +57,15 @@ pub struct HandshakeReport {
 
 /// Runs the loops for warm-up plus duration and reports.
 pub async fn run_handshakes(opts: &HandshakeOptions) -> Result<HandshakeReport, PnpBenchError> {
-    let agents = opts.fleet.prepare(SessionResumption::Disabled)?;
-    let window = Window::after(now_monotonic(), opts.warmup, opts.duration);
-    let mut tasks = JoinSet::new();
-    for agent in agents {
-        let server = opts.fleet.server.clone();
-        tasks.spawn(async move { handshake_loop(&agent, &server, window).await });
-    }
-    let mut total = Tally::default();
-    while let Some(joined) = tasks.join_next().await {
-        let tally = joined.map_err(|e| PnpBenchError::Task {
-            reason: e.to_string(),
-        })?;
-        total.merge(tally);
-    }
+    let (total, window): (Tally, Window) = opts
+        .fleet
+        .run(
+            SessionResumption::Disabled,
+            opts.warmup,
+            opts.duration,
+            |agent, server, w| async move { handshake_loop(&agent, &server, w).await },
+        )
+        .await?;
     let seconds = window.seconds();
     Ok(HandshakeReport {
         server: opts.fleet.server.to_string(),
@@ -132,7 +126,7 @@ struct Tally {
     first_error: Option<String>,
 }
 
-impl Tally {
+impl super::Tally for Tally {
     fn merge(&mut self, other: Self) {
         self.handshakes += other.handshakes;
         self.non_2xx += other.non_2xx;

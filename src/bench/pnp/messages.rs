@@ -10,12 +10,10 @@
 
 use crate::identity::Udi;
 use crate::proto::pnp::envelope::MAX_CORRELATOR_BYTES;
-use crate::proto::pnp::work_request::DeviceId;
 use crate::proto::pnp::write::Node;
 use crate::proto::pnp::xml::unescape;
 use crate::proto::pnp::{
-    CliExec, Correlator, Envelope, Header, ParseError, Request, Service, ServiceRequest,
-    WorkRequest,
+    CliExec, Correlator, Header, ParseError, Request, Service, ServiceRequest, WorkRequest,
 };
 
 /// The command the benchmark plans run, and the fixed reply asks for.
@@ -65,25 +63,13 @@ pub fn correlator(agent: u32, n: u64) -> Result<Correlator, ParseError> {
 
 /// A WORK-REQUEST body as the agent of `udi` sends it (SUDI serial and hostname included).
 pub fn work_request(udi: &Udi, correlator: Correlator) -> String {
-    WorkRequest {
-        envelope: Envelope {
-            udi_text: udi.to_string(),
-            udi: udi.clone(),
-            version: Some("1.0".to_owned()),
-            sid: None,
-        },
+    WorkRequest::from_agent(
+        udi.clone(),
         correlator,
-        device_id: DeviceId {
-            udi: udi.clone(),
-            sudi: Some(udi.sn.clone()),
-            mac_address: None,
-            hostname: Some("Switch".to_owned()),
-            auth_required: false,
-            via_proxy: None,
-            security_advise: None,
-        },
-        reason: None,
-    }
+        Some(udi.sn.clone()),
+        "Switch".to_owned(),
+        None,
+    )
     .render()
 }
 

@@ -194,16 +194,6 @@ impl Directory {
         }))
     }
 
-    /// Number of known devices.
-    pub async fn len(&self) -> usize {
-        self.devices.read().await.len()
-    }
-
-    /// Whether no device is known.
-    pub async fn is_empty(&self) -> bool {
-        self.devices.read().await.is_empty()
-    }
-
     /// The entry of `serial`, if known.
     pub async fn device(&self, serial: &str) -> Option<Arc<Mutex<DeviceEntry>>> {
         self.devices.read().await.get(serial).cloned()

@@ -57,6 +57,36 @@ pub struct WorkRequest {
 }
 
 impl WorkRequest {
+    /// The work request an IOS agent sends: version 1.0 envelope for `udi`, its SUDI serial and
+    /// hostname when it has them, and why it (re)started PnP when it says so.
+    pub fn from_agent(
+        udi: Udi,
+        correlator: Correlator,
+        sudi: Option<String>,
+        hostname: String,
+        reason: Option<ReloadReason>,
+    ) -> Self {
+        Self {
+            envelope: Envelope {
+                udi_text: udi.to_string(),
+                udi: udi.clone(),
+                version: Some("1.0".to_owned()),
+                sid: None,
+            },
+            correlator,
+            device_id: DeviceId {
+                udi,
+                sudi,
+                mac_address: None,
+                hostname: Some(hostname),
+                auth_required: false,
+                via_proxy: None,
+                security_advise: None,
+            },
+            reason,
+        }
+    }
+
     /// Reads a work request from its envelope and `info` element.
     pub(crate) fn from_info(envelope: Envelope, info: &Element) -> Result<Self, ParseError> {
         if !info.is(NS_WORK_INFO, "info") {

@@ -187,6 +187,22 @@ impl StreamDecoder {
         }))
     }
 
+    /// Decodes every whole message of `piece` into `frames`, stopping at the first error (also a
+    /// recoverable one); a partial message at the end stays buffered for the next piece.
+    pub fn decode_into(
+        &mut self,
+        piece: &[u8],
+        frames: &mut Vec<Frame>,
+    ) -> Result<(), DecodeError> {
+        let mut input = piece;
+        loop {
+            match self.decode(&mut input)? {
+                Decoded::Frame(frame) => frames.push(frame),
+                Decoded::NeedMore { .. } => return Ok(()),
+            }
+        }
+    }
+
     /// At the end of the stream: an error if a partial message is buffered (or decoding failed).
     pub fn finish(&self) -> Result<(), DecodeError> {
         if let Some(err) = &self.failed {
@@ -236,24 +252,12 @@ pub struct Decoding {
 /// [`StreamDecoder`] yields for these bytes fed in pieces of any size, then `finish`ed).
 pub fn decode_all(bytes: &[u8], limits: Limits) -> Decoding {
     let mut decoder = StreamDecoder::new(limits);
-    let mut input = bytes;
     let mut frames = Vec::new();
-    loop {
-        match decoder.decode(&mut input) {
-            Ok(Decoded::Frame(frame)) => frames.push(frame),
-            Ok(Decoded::NeedMore { .. }) => break,
-            Err(error) => {
-                return Decoding {
-                    frames,
-                    error: Some(error),
-                };
-            }
-        }
-    }
-    Decoding {
-        frames,
-        error: decoder.finish().err(),
-    }
+    let error = decoder
+        .decode_into(bytes, &mut frames)
+        .and_then(|()| decoder.finish())
+        .err();
+    Decoding { frames, error }
 }
 
 /// Decodes a buffer that must hold exactly one message: fewer bytes than the header declares is

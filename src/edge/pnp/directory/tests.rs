@@ -34,6 +34,16 @@ fn note(state: &str, text: &str) -> PnpHistoryEntry {
     }
 }
 
+/// Makes the store refuse (or accept again) every write.
+async fn read_only(store: &Arc<Mutex<SqliteStore>>, on: bool) {
+    store
+        .lock()
+        .await
+        .conn()
+        .pragma_update(None, "query_only", on)
+        .unwrap();
+}
+
 async fn stored(store: &Arc<Mutex<SqliteStore>>, serial: &str) -> Option<DeviceEntry> {
     let rec = store.lock().await.pnp_device(serial).unwrap();
     rec.map(DeviceEntry::from_record)
@@ -98,12 +108,7 @@ async fn a_failed_batch_is_kept_and_newer_changes_win() {
         )
         .await
         .unwrap();
-    store
-        .lock()
-        .await
-        .conn()
-        .pragma_update(None, "query_only", true)
-        .unwrap();
+    read_only(&store, true).await;
     assert!(
         !devices.write_batch().await,
         "a read-only store fails the batch"
@@ -118,12 +123,7 @@ async fn a_failed_batch_is_kept_and_newer_changes_win() {
         )
         .await
         .unwrap();
-    store
-        .lock()
-        .await
-        .conn()
-        .pragma_update(None, "query_only", false)
-        .unwrap();
+    read_only(&store, false).await;
     assert!(devices.write_batch().await);
     let e = stored(&store, "FOC1").await.unwrap();
     assert_eq!((e.state, e.ctx.seq), (DeviceState::Finished, 2));
@@ -152,7 +152,7 @@ async fn load_restores_every_stored_device() {
         .save_pnp_device(&e.record(), None)
         .unwrap();
     let devices = Directory::load(Arc::clone(&store)).await.unwrap();
-    assert_eq!(devices.len().await, 1);
+    assert_eq!(devices.records().await.len(), 1);
     let slot = devices.device("FOC2").await.unwrap();
     assert_eq!(*slot.lock().await, e);
     assert!(devices.device("FOC3").await.is_none());

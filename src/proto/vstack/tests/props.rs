@@ -103,25 +103,12 @@ fn split_decode(bytes: &[u8], cuts: &[prop::sample::Index]) -> Decoding {
     points.sort_unstable();
     let mut decoder = StreamDecoder::new(Limits::default());
     let mut frames = Vec::new();
-    for pair in points.windows(2) {
-        let mut input = &bytes[pair[0]..pair[1]];
-        loop {
-            match decoder.decode(&mut input) {
-                Ok(Decoded::Frame(frame)) => frames.push(frame),
-                Ok(Decoded::NeedMore { .. }) => break,
-                Err(error) => {
-                    return Decoding {
-                        frames,
-                        error: Some(error),
-                    };
-                }
-            }
-        }
-    }
-    Decoding {
-        frames,
-        error: decoder.finish().err(),
-    }
+    let error = points
+        .windows(2)
+        .try_for_each(|pair| decoder.decode_into(&bytes[pair[0]..pair[1]], &mut frames))
+        .and_then(|()| decoder.finish())
+        .err();
+    Decoding { frames, error }
 }
 
 proptest! {
