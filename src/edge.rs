@@ -6,6 +6,7 @@ pub mod admin;
 pub mod client;
 pub mod files;
 pub mod listener;
+pub mod netlink;
 pub mod pnp;
 pub mod sudi_verifier;
 pub mod tls;
