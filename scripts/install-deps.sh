@@ -8,6 +8,7 @@ packages=(
   libpcap-dev libnftnl-dev libmnl-dev   # capture and nftables libraries
   nftables iproute2 tcpdump             # firewall, network namespaces, captures
   curl openssl udhcpc tftp-hpa          # real clients used by the tests
+  python3                               # TCP listener/client in tests/firewall_netns.rs
 )
 
 missing=()

@@ -3,6 +3,8 @@
 //! Regenerate after changing the plan or a policy with
 //! `ZTPGATE_BLESS_RULES=1 cargo test --test rules_previews`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 

@@ -285,10 +285,17 @@ proptest! {
     fn diff_reaches_the_plan_from_any_start(a in arb_policy(), b in arb_policy()) {
         let (old, new) = (plan(&a, &relay()), plan(&b, &relay()));
         let want = Some(strip(new.clone()));
-        prop_assert_eq!(run(&diff(&Current::Unknown, &new), Some(strip(old.clone()))), want.clone());
-        prop_assert_eq!(run(&diff(&Current::Unknown, &new), None), want.clone());
-        prop_assert_eq!(run(&diff(&Current::Absent, &new), None), want.clone());
-        prop_assert_eq!(run(&diff(&Current::Applied(old.clone()), &new), Some(strip(old))), want);
+        let from_old = Some(strip(old.clone()));
+        let cases = [
+            (Current::Unknown, from_old.clone()),
+            (Current::Unknown, None),
+            (Current::Absent, None),
+            (Current::Applied(old), from_old),
+        ];
+        for (current, kernel) in cases {
+            let reached = run(&diff(&current, &new), kernel);
+            prop_assert_eq!(&reached, &want);
+        }
     }
 
     #[test]
