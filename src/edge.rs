@@ -1,6 +1,6 @@
-//! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API and the file
-//! server. Everything that touches a socket lives here; decisions are made by the pure modules and
-//! only carried out here.
+//! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
+//! server and the nftables (netlink) adapter. Everything that touches a socket lives here;
+//! decisions are made by the pure modules and only carried out here.
 
 pub mod admin;
 pub mod client;

@@ -110,3 +110,30 @@ fn cstring(name: &str) -> Result<CString, ApplyError> {
         reason: "contains a NUL byte",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::firewall::{self, Current, RelayTarget};
+
+    #[test]
+    fn builds_one_message_per_op_inside_begin_and_end() {
+        let policy = crate::config::lab_default().policy;
+        let relay = RelayTarget {
+            v4: Some(std::net::Ipv4Addr::LOCALHOST),
+            ..RelayTarget::default()
+        };
+        let ops = firewall::diff(
+            &Current::Unknown,
+            &firewall::plan(&policy.smart_install, &relay),
+        );
+        let batch = build(&ops).unwrap();
+        // Plus the batch begin and end messages.
+        assert_eq!(batch.sequence_numbers().len(), ops.len() + 2);
+    }
+
+    #[test]
+    fn rejects_names_with_nul() {
+        assert!(matches!(cstring("a\0b"), Err(ApplyError::Name { .. })));
+    }
+}
