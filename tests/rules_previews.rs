@@ -65,3 +65,42 @@ fn every_rules_file_is_a_known_preview() {
         );
     }
 }
+
+#[test]
+fn firewall_plan_prints_the_previews() {
+    for (file, policy, port, addrs) in PREVIEWS {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ztpgate"));
+        cmd.args(["firewall", "plan", "--config"])
+            .arg(root().join(policy))
+            .args(["--relay-port", &port.to_string()]);
+        for addr in *addrs {
+            cmd.args(["--relay-addr", addr]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = std::fs::read_to_string(root().join(file)).unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{file}");
+    }
+}
+
+#[test]
+fn firewall_plan_reports_policy_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"bad\"\n[smart_install]\ndirectors = [\"10.0.0.1/8\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ztpgate"))
+        .args(["firewall", "plan", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("directors"));
+}
