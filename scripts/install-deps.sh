@@ -9,6 +9,7 @@ packages=(
   nftables iproute2 tcpdump             # firewall, network namespaces, captures
   curl openssl udhcpc tftp-hpa          # real clients used by the tests
   tftpd-hpa                             # real TFTP server for the emulated switch
+  python3                               # TCP listener/client in tests/firewall_netns.rs
 )
 
 missing=()

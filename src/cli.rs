@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bench;
 pub mod certs;
 pub mod files;
+pub mod firewall;
 pub mod policy;
 pub mod serve;
 pub mod show;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Smart Install (TCP 4786) messages: decode and encode.
     #[command(subcommand)]
     Vstack(vstack::VstackCommand),
+    /// nftables table `inet ztpgate` from the Smart Install policy: plan, apply, remove.
+    #[command(subcommand)]
+    Firewall(firewall::FirewallCommand),
 }
 
 /// A command failure, reduced to the message shown to the operator and an exit code.
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Sim(cmd) => sim::run(cmd),
         Command::Vstack(cmd) => vstack::run(cmd),
+        Command::Firewall(cmd) => firewall::run(cmd),
     }
 }
 

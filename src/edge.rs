@@ -1,11 +1,13 @@
 //! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
-//! server and a TFTP client. Everything that touches a socket lives here; decisions are made by
-//! the pure modules and only carried out here.
+//! server, a TFTP client, the Smart Install relay and the nftables (netlink) adapter. Everything
+//! that touches a socket lives here; decisions are made by the pure modules and only carried out
+//! here.
 
 pub mod admin;
 pub mod client;
 pub mod files;
 pub mod listener;
+pub mod netlink;
 pub mod pnp;
 pub mod sudi_verifier;
 pub mod tftp_client;

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod auth;
 pub mod delivery;
+pub mod firewall;
 pub mod join;
 pub mod net;
 pub mod provision;
