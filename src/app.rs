@@ -1,8 +1,11 @@
 //! `ztpgate serve`: wiring of data directory, lab PKI, store, audit log and listeners, task
 //! supervision and graceful shutdown.
 //!
-//! Inputs: the validated [`GatewayConfig`]. Roles (Smart Install, PnP) attach here as they arrive;
-//! today the gateway serves the admin API.
+//! Inputs: the validated [`GatewayConfig`]. Serves the admin API, the HTTPS file server, the PnP
+//! server (and its plain-HTTP bootstrap), the inspecting Smart Install relay, and keeps the
+//! firewall table in place (`firewall`), each when configured.
+
+mod firewall;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -56,6 +59,9 @@ pub enum ServeError {
     /// The file-grant key could not be loaded or created.
     #[error(transparent)]
     FileKey(#[from] KeyError),
+    /// The firewall table could not be applied.
+    #[error("cannot apply the firewall (table inet ztpgate): {0}")]
+    Firewall(#[source] crate::edge::netlink::ApplyError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -245,6 +251,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         }
     }
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
+    let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
@@ -255,6 +262,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "files_listen": files_bound,
                 "pnp_listen": pnp_bound,
                 "smart_install_relay_listen": relay_bound,
+                "firewall": firewall,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),

@@ -13,6 +13,7 @@
 mod device_auth;
 mod doc;
 mod duration;
+mod firewall;
 mod gateway;
 mod image_delivery;
 mod join_window;
@@ -89,15 +90,25 @@ pub fn load_policy(path: &Path) -> Result<Policy, ConfigErrors> {
 /// Loads a policy from `path`: a policy file, or a gateway configuration whose `gateway.policy`
 /// names one.
 pub fn load_policy_file(path: &Path) -> Result<Policy, ConfigErrors> {
+    load_policy_and_firewall(path).map(|(policy, _)| policy)
+}
+
+/// Loads the policy from a policy file or a gateway configuration, whichever `path` holds, with
+/// the gateway's `[firewall]` settings when it is a gateway configuration.
+pub fn load_policy_and_firewall(
+    path: &Path,
+) -> Result<(Policy, Option<FirewallConfig>), ConfigErrors> {
     let file = path.display().to_string();
     let text = read(path, &file)?;
     match file_kind(&text) {
         FileKind::Gateway => {
             let source = Some(path.to_path_buf());
             gateway::parse(&file, &text, parent_dir(path), PolicySource::Disk, source)
-                .map(|config| config.policy)
+                .map(|config| (config.policy, Some(config.firewall)))
         }
-        FileKind::Policy => policy_from_toml(&file, &text, parent_dir(path), None),
+        FileKind::Policy => {
+            policy_from_toml(&file, &text, parent_dir(path), None).map(|p| (p, None))
+        }
     }
 }
 
@@ -168,6 +179,20 @@ pub struct GatewayConfig {
     pub pnp_server: PnpServerConfig,
     /// Inspecting Smart Install (TCP 4786) relay.
     pub smart_install_relay: SmartInstallRelayConfig,
+    /// The nftables table `inet ztpgate`, kept in place by `ztpgate serve`.
+    pub firewall: FirewallConfig,
+}
+
+/// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.
+#[derive(Clone, Debug)]
+pub struct FirewallConfig {
+    /// Apply the table at start and re-apply it whenever it disappears (default: off).
+    pub manage: bool,
+    /// Where director → client TCP 4786 is DNATed: the relay's port and per-family address
+    /// (`relay_address`, or the specific `[smart_install_relay]` listen addresses).
+    pub relay: crate::policy::firewall::RelayTarget,
+    /// How often the table's presence is checked.
+    pub check_interval: Duration,
 }
 
 /// The inspecting Smart Install relay (`[smart_install_relay]`).

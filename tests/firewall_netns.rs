@@ -1,114 +1,19 @@
 //! `ztpgate firewall apply|remove` inside throwaway network namespaces: the table and its counters
-//! exist, no other table is touched, and (with python3) TCP 4786 from a non-director is dropped
-//! while a director's connection is steered to the relay port.
+//! exist, `firewall status` sees them, no other table is touched, and (with python3) TCP 4786
+//! from a non-director is dropped while a director's connection is steered to the relay port.
 //!
 //! Needs root, `ip netns` and `nft`; prints a skip reason and passes otherwise. Every namespace
 //! has a unique name and is deleted on drop, even when an assertion fails.
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
+
+use std::process::Stdio;
 use std::thread::sleep;
 use std::time::Duration;
 
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_ztpgate");
-
-/// A network namespace that is deleted when dropped.
-struct Netns(String);
-
-impl Netns {
-    fn new(tag: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("ztpgate-fw-{tag}-{}-{n}", std::process::id());
-        run_ok(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Self(name);
-        ns.exec(&["ip", "link", "set", "lo", "up"]);
-        ns
-    }
-
-    fn cmd(&self, argv: &[&str]) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.0]).args(argv);
-        c
-    }
-
-    fn exec(&self, argv: &[&str]) -> Output {
-        run_ok(&mut self.cmd(argv))
-    }
-
-    fn ztpgate(&self, args: &[&str]) -> Output {
-        let mut argv = vec![BIN];
-        argv.extend_from_slice(args);
-        self.exec(&argv)
-    }
-
-    fn table(&self) -> Vec<Value> {
-        let out = self.exec(&["nft", "-j", "list", "table", "inet", "ztpgate"]);
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-        doc["nftables"].as_array().unwrap().clone()
-    }
-
-    fn tables(&self) -> String {
-        String::from_utf8(self.exec(&["nft", "list", "tables"]).stdout).unwrap()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-/// A child process (a listener) killed when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn works(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn skip_reason() -> Option<&'static str> {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-    if !root {
-        return Some("needs root (network namespaces, CAP_NET_ADMIN)");
-    }
-    if !works("ip", &["netns", "list"]) {
-        return Some("`ip netns` is unavailable");
-    }
-    if !works("nft", &["--version"]) {
-        return Some("`nft` is not installed");
-    }
-    None
-}
+use common::netns::{Netns, Proc, packets, rules, skip_reason, works};
 
 fn policy_file(dir: &tempfile::TempDir) -> String {
     let path = dir.path().join("fw.toml");
@@ -124,22 +29,6 @@ fn policy_file(dir: &tempfile::TempDir) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-fn rules(items: &[Value]) -> Vec<&Value> {
-    items.iter().filter_map(|i| i.get("rule")).collect()
-}
-
-/// Packets counted by the rules commented `ztpgate:<reason>`.
-fn packets(items: &[Value], reason: &str) -> u64 {
-    let comment = format!("ztpgate:{reason}");
-    rules(items)
-        .into_iter()
-        .filter(|r| r["comment"] == comment.as_str())
-        .flat_map(|r| r["expr"].as_array().unwrap().iter())
-        .filter_map(|e| e.get("counter"))
-        .map(|c| c["packets"].as_u64().unwrap())
-        .sum()
-}
-
 #[test]
 fn apply_and_remove_touch_only_our_table() {
     if let Some(reason) = skip_reason() {
@@ -148,7 +37,7 @@ fn apply_and_remove_touch_only_our_table() {
     }
     let dir = tempfile::tempdir().unwrap();
     let config = policy_file(&dir);
-    let ns = Netns::new("only");
+    let ns = Netns::new("fw-only");
     ns.exec(&["nft", "add", "table", "ip", "other"]);
     ns.exec(&[
         "nft",
@@ -194,7 +83,13 @@ fn apply_and_remove_touch_only_our_table() {
         other
     );
 
+    let status = ns.ztpgate(&["firewall", "status"]);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("present"));
+
     ns.ztpgate(&["firewall", "remove", "--config", &config]);
+    let status = ns.ztpgate_cmd(&["firewall", "status"]).output().unwrap();
+    assert_eq!(status.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("absent"));
     let tables = ns.tables();
     assert_eq!(tables.trim(), "table ip other", "{tables}");
     assert_eq!(
@@ -217,17 +112,10 @@ fn non_director_is_dropped_and_director_steered_to_the_relay() {
     }
     let dir = tempfile::tempdir().unwrap();
     let config = policy_file(&dir);
-    let gw = Netns::new("gw");
-    let peer = Netns::new("peer");
-    gw.exec(&[
-        "ip", "link", "add", "vg", "type", "veth", "peer", "name", "vp", "netns", &peer.0,
-    ]);
-    gw.exec(&["ip", "addr", "add", "10.99.0.1/24", "dev", "vg"]);
-    gw.exec(&["ip", "link", "set", "vg", "up"]);
-    for addr in ["10.99.0.2/24", "10.99.0.3/24"] {
-        peer.exec(&["ip", "addr", "add", addr, "dev", "vp"]);
-    }
-    peer.exec(&["ip", "link", "set", "vp", "up"]);
+    let gw = Netns::new("fw-gw");
+    let peer = Netns::new("fw-peer");
+    gw.link("vg", "10.99.0.1/24", &peer, "vp", "10.99.0.2/24");
+    peer.exec(&["ip", "addr", "add", "10.99.0.3/24", "dev", "vp"]);
     gw.ztpgate(&[
         "firewall",
         "apply",
@@ -238,7 +126,7 @@ fn non_director_is_dropped_and_director_steered_to_the_relay() {
         "--relay-port",
         "14786",
     ]);
-    let _listener = Guard(
+    let _listener = Proc(
         gw.cmd(&["python3", "-c", LISTENER])
             .stdout(Stdio::null())
             .spawn()

@@ -2,8 +2,10 @@
 //! from the Smart Install policy (`crate::policy::firewall`), printed, applied or removed.
 //!
 //! Input: an operator-named policy file or gateway configuration, read through `crate::config`.
-//! `apply` and `remove` need CAP_NET_ADMIN and change only table `inet ztpgate`; the rules stay
-//! after the process exits (fail closed).
+//! A gateway configuration also names the relay to steer to (`[firewall]`, from
+//! `[smart_install_relay]`); `--relay-port`/`--relay-addr` override it. `apply`, `remove` and
+//! `status` need CAP_NET_ADMIN and touch only table `inet ztpgate`; the rules stay after the
+//! process exits (fail closed).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -25,6 +27,8 @@ pub enum FirewallCommand {
     Apply(FirewallArgs),
     /// Delete table inet ztpgate (and nothing else).
     Remove(RemoveArgs),
+    /// Say whether table inet ztpgate is in place (exit status 1 when it is not).
+    Status,
 }
 
 /// Arguments of `firewall plan` and `firewall apply`.
@@ -33,11 +37,12 @@ pub struct FirewallArgs {
     /// Policy file or gateway configuration (ztpgate.toml).
     #[arg(long)]
     pub config: PathBuf,
-    /// TCP port of the inspecting relay on this gateway (director flows are DNATed to it).
-    #[arg(long, default_value_t = firewall::SMART_INSTALL_PORT)]
-    pub relay_port: u16,
+    /// TCP port of the inspecting relay on this gateway (director flows are DNATed to it);
+    /// default: from the gateway configuration, else 4786.
+    #[arg(long)]
+    pub relay_port: Option<u16>,
     /// Gateway address the relay listens on; at most one IPv4 and one IPv6. A family without one
-    /// drops director flows instead of steering them.
+    /// drops director flows instead of steering them. Default: from the gateway configuration.
     #[arg(long = "relay-addr")]
     pub relay_addrs: Vec<IpAddr>,
 }
@@ -67,6 +72,14 @@ pub fn run(cmd: FirewallCommand) -> Result<ExitCode, CliError> {
         FirewallCommand::Remove(_) => {
             netlink::apply(&firewall::removal()).map_err(|e| CliError::new(e.to_string()))?;
             println!("removed table inet {}", firewall::TABLE_NAME);
+        }
+        FirewallCommand::Status => {
+            let present = netlink::table_exists().map_err(|e| CliError::new(e.to_string()))?;
+            let state = if present { "present" } else { "absent" };
+            println!("table inet {}: {state}", firewall::TABLE_NAME);
+            if !present {
+                return Ok(ExitCode::FAILURE);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -99,17 +112,25 @@ pub fn relay_target(port: u16, addrs: &[IpAddr]) -> Result<RelayTarget, CliError
 }
 
 fn load(args: &FirewallArgs) -> Result<(Policy, RelayTarget), CliError> {
-    let policy = crate::config::load_policy_file(&args.config).map_err(|errors| {
-        CliError::new(
-            errors
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
-    Ok((policy, relay_target(args.relay_port, &args.relay_addrs)?))
+    let (policy, gateway) =
+        crate::config::load_policy_and_firewall(&args.config).map_err(|errors| {
+            CliError::new(
+                errors
+                    .0
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?;
+    let relay = match (gateway, args.relay_port, args.relay_addrs.is_empty()) {
+        (Some(gateway), None, true) => gateway.relay,
+        (_, port, _) => relay_target(
+            port.unwrap_or(firewall::SMART_INSTALL_PORT),
+            &args.relay_addrs,
+        )?,
+    };
+    Ok((policy, relay))
 }
 
 fn summary(ruleset: &Ruleset) -> String {

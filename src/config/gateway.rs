@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::config::doc::{Ctx, Node, Table, one_of};
 use crate::config::duration::parse_duration;
+use crate::config::firewall;
 use crate::config::policy_file::{self, PolicyPaths, required_list};
 use crate::config::{
     AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FilesConfig, FsyncPolicy,
@@ -68,6 +69,9 @@ pub(super) fn parse(
         }
     });
     let smart_install_relay = root.with_section(&mut cx, "smart_install_relay", relay);
+    let firewall = root.with_section(&mut cx, "firewall", |cx, t| {
+        firewall::parse(cx, t, &smart_install_relay)
+    });
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -99,6 +103,7 @@ pub(super) fn parse(
         files,
         pnp_server,
         smart_install_relay,
+        firewall,
     })
 }
 

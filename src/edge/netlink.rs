@@ -3,11 +3,13 @@
 //!
 //! Trusts the plan (pure, built from validated policy) and the kernel. Touches only table
 //! `inet ztpgate`: every message names it. The kernel interface (libnftnl through `nftnl`/`mnl`)
-//! can only write, so nothing is read back here; `ztpgate firewall` and tests use `nft list` to
-//! look. Needs CAP_NET_ADMIN in the network namespace. Rules outlive the process (fail closed).
+//! can write rules but read back only the names of the tables, so [`table_exists`] is the one
+//! question asked; tests use `nft list` to look at rules and counters. Needs CAP_NET_ADMIN in the
+//! network namespace. Rules outlive the process (fail closed).
 
 mod expr;
 
+use std::collections::HashSet;
 use std::ffi::CString;
 
 use nftnl::{Batch, FinalizedBatch, MsgType, ProtoFamily, Table};
@@ -79,6 +81,43 @@ fn build(ops: &[Op]) -> Result<FinalizedBatch, ApplyError> {
         }
     }
     Ok(batch.finalize())
+}
+
+/// Whether a table named `ztpgate` exists. The kernel's table listing, as the netlink library
+/// parses it, carries names only, so a table of that name in another family would also count.
+pub fn table_exists() -> Result<bool, ApplyError> {
+    const SEQ: u32 = 1;
+    let socket = mnl::Socket::new(mnl::Bus::Netfilter).map_err(ApplyError::Socket)?;
+    let portid = socket.portid();
+    let mut request = nftnl::table::get_tables_nlmsg(SEQ);
+    // The builder hands back a whole page; send just the message (its length is the first word).
+    let len = request
+        .first_chunk::<4>()
+        .map_or(request.len(), |w| u32::from_ne_bytes(*w) as usize);
+    request.truncate(len);
+    socket.send(&request).map_err(ApplyError::Send)?;
+    let mut tables = HashSet::new();
+    let mut buffer = vec![0; nftnl::nft_nlmsg_maxsize() as usize];
+    loop {
+        let n = socket
+            .recv_raw(&mut buffer)
+            .map_err(|source| ApplyError::Rejected { seq: SEQ, source })?;
+        if n == 0 {
+            break;
+        }
+        let more = mnl::cb_run2(
+            &buffer[..n],
+            SEQ,
+            portid,
+            nftnl::table::get_tables_cb,
+            &mut tables,
+        )
+        .map_err(|source| ApplyError::Rejected { seq: SEQ, source })?;
+        if matches!(more, mnl::CbResult::Stop) {
+            break;
+        }
+    }
+    Ok(tables.iter().any(|t| t.as_bytes() == TABLE_NAME.as_bytes()))
 }
 
 fn send(batch: &FinalizedBatch) -> Result<(), ApplyError> {

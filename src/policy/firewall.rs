@@ -10,8 +10,10 @@
 //! # The rule set
 //! Every chain hooks at `prerouting`, so one table covers traffic to the gateway and traffic it
 //! routes, and filtering happens on the original addresses, before any NAT:
-//! - `filter-prerouting` (filter, priority -150): TCP 4786 jumps to `smart-install`, UDP 69 to
-//!   `tftp`; everything else is left to other tables (policy accept).
+//! - `filter-prerouting` (filter, priority -150): TCP to the relay's own address and port is
+//!   dropped (`si-drop-relay-direct`: steered flows still carry their original destination here);
+//!   TCP 4786 jumps to `smart-install`, UDP 69 to `tftp`; everything else is left to other tables
+//!   (policy accept).
 //! - `smart-install`: to a client network → `si-to-client`, which accepts directors and drops the
 //!   rest; to a director → `si-to-director`, which accepts client networks (the client's side of
 //!   the protocol, smart-install.md §9 item 9) and drops the rest; any other TCP 4786 is dropped.
@@ -244,10 +246,13 @@ pub fn plan(policy: &SmartInstallPolicy, relay: &RelayTarget) -> Ruleset {
         Chain {
             name: "filter-prerouting",
             hook: Some(BaseHook::Filter),
-            rules: vec![
-                dispatch(Protocol::Tcp, SMART_INSTALL_PORT, "smart-install"),
-                dispatch(Protocol::Udp, TFTP_PORT, "tftp"),
-            ],
+            rules: relay_direct_rules(relay)
+                .into_iter()
+                .chain([
+                    dispatch(Protocol::Tcp, SMART_INSTALL_PORT, "smart-install"),
+                    dispatch(Protocol::Udp, TFTP_PORT, "tftp"),
+                ])
+                .collect(),
         },
         Chain {
             name: "steer",
@@ -394,6 +399,29 @@ fn to_client_rules(directors: &[IpNet], relay: &RelayTarget) -> Vec<Rule> {
         reason: "si-drop-not-director",
     });
     rules
+}
+
+/// Nobody connects to the relay directly: steered flows still carry their original destination
+/// when the filter chain sees them (it runs before NAT), so a packet addressed to the relay's own
+/// address and port was sent there on purpose and is dropped.
+fn relay_direct_rules(relay: &RelayTarget) -> Vec<Rule> {
+    [Family::Ipv4, Family::Ipv6]
+        .into_iter()
+        .filter_map(|family| {
+            let addr = relay.addr(family)?;
+            let mut r = rule(
+                Match::Destination,
+                IpNet::host(addr),
+                true,
+                Verdict::Drop,
+                "si-drop-relay-direct",
+            );
+            r.matches.insert(1, Match::Protocol(Protocol::Tcp));
+            r.matches
+                .insert(2, Match::DestinationPort(Protocol::Tcp, relay.port));
+            Some(r)
+        })
+        .collect()
 }
 
 fn steer_rules(clients: &[IpNet], relay: &RelayTarget) -> Vec<Rule> {

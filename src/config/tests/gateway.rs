@@ -340,3 +340,77 @@ fn smart_install_relay_is_off_by_default_and_validated() {
         ]
     );
 }
+
+#[test]
+fn firewall_is_unmanaged_by_default_and_steers_to_the_relay_listen_address() {
+    let dir = dir_with_policy(POLICY);
+    let head = "[gateway]\npolicy = \"policies/p.toml\"\n";
+    let config = gateway(head, dir.path()).unwrap();
+    assert!(!config.firewall.manage);
+    assert_eq!(config.firewall.check_interval, Duration::from_secs(10));
+    assert_eq!(
+        (config.firewall.relay.v4, config.firewall.relay.port),
+        (None, 4786)
+    );
+    let text = format!(
+        "{head}[smart_install_relay]\nlisten = [\"10.0.0.1:14786\", \"[2001:db8::1]:14786\"]\n\
+         [firewall]\nmanage = true\ncheck_interval = \"2s\"\n"
+    );
+    let fw = gateway(&text, dir.path()).unwrap().firewall;
+    assert!(fw.manage);
+    assert_eq!(fw.check_interval, Duration::from_secs(2));
+    assert_eq!(fw.relay.port, 14_786);
+    assert_eq!(fw.relay.v4, Some("10.0.0.1".parse().unwrap()));
+    assert_eq!(fw.relay.v6, Some("2001:db8::1".parse().unwrap()));
+}
+
+#[test]
+fn firewall_relay_address_names_the_target_of_an_unspecified_listener() {
+    let dir = dir_with_policy(POLICY);
+    let head = "[gateway]\npolicy = \"policies/p.toml\"\n[smart_install_relay]\n\
+                listen = [\"0.0.0.0:14786\"]\n";
+    let text = format!("{head}[firewall]\nmanage = true\nrelay_address = [\"10.0.0.1\"]\n");
+    let fw = gateway(&text, dir.path()).unwrap().firewall;
+    assert_eq!(fw.relay.v4, Some("10.0.0.1".parse().unwrap()));
+    // Without it a managed firewall could not steer: an error on `manage`.
+    let e = gateway(&format!("{head}[firewall]\nmanage = true\n"), dir.path())
+        .unwrap_err()
+        .0;
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].key, "firewall.manage");
+    assert!(
+        e[0].to_string().contains("firewall.relay_address"),
+        "{}",
+        e[0]
+    );
+    // Unmanaged, the plan simply steers nothing.
+    assert_eq!(gateway(head, dir.path()).unwrap().firewall.relay.v4, None);
+}
+
+#[test]
+fn firewall_rejects_targets_it_cannot_steer_to() {
+    let dir = dir_with_policy(POLICY);
+    let head = "[gateway]\npolicy = \"policies/p.toml\"\n";
+    let loopback = format!(
+        "{head}[smart_install_relay]\nlisten = [\"127.0.0.1:14786\"]\n[firewall]\nmanage = true\n"
+    );
+    let e = gateway(&loopback, dir.path()).unwrap_err().0;
+    assert_eq!(e[0].key, "firewall.manage");
+    assert!(e[0].to_string().contains("loopback"), "{}", e[0]);
+    let ports = format!(
+        "{head}[smart_install_relay]\nlisten = [\"10.0.0.1:14786\", \"10.0.0.2:4786\"]\n\
+         [firewall]\nmanage = true\n"
+    );
+    let e = gateway(&ports, dir.path()).unwrap_err().0;
+    assert!(e[0].to_string().contains("several"), "{}", e[0]);
+    let twice = format!(
+        "{head}[smart_install_relay]\nlisten = [\"0.0.0.0:14786\"]\n[firewall]\n\
+         relay_address = [\"10.0.0.1\", \"10.0.0.2\", \"0.0.0.0\"]\n"
+    );
+    let e = gateway(&twice, dir.path()).unwrap_err().0;
+    let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["firewall.relay_address", "firewall.relay_address"]);
+    let no_relay = format!("{head}[firewall]\nrelay_address = [\"10.0.0.1\"]\n");
+    let e = gateway(&no_relay, dir.path()).unwrap_err().0;
+    assert!(e[0].to_string().contains("listen is empty"), "{}", e[0]);
+}

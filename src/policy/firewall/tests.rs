@@ -79,6 +79,21 @@ fn directors_reach_clients_and_are_steered_to_the_relay() {
 }
 
 #[test]
+fn direct_connections_to_the_relay_are_dropped() {
+    let r = plan(&policy(&["10.10.0.5/32"], &["10.20.0.0/16"], &[]), &relay());
+    let filter = lines(&r, "filter-prerouting");
+    assert_eq!(
+        filter[..2],
+        [
+            "meta nfproto ipv4 meta l4proto tcp tcp dport 14786 ip daddr 192.0.2.1 counter drop comment \"ztpgate:si-drop-relay-direct\"",
+            "meta nfproto ipv6 meta l4proto tcp tcp dport 14786 ip6 daddr 2001:db8::1 counter drop comment \"ztpgate:si-drop-relay-direct\"",
+        ]
+    );
+    let none = plan(&policy(&[], &[], &[]), &RelayTarget::default());
+    assert_eq!(chain(&none, "filter-prerouting").rules.len(), 2);
+}
+
+#[test]
 fn family_without_relay_address_drops_director_flows() {
     let p = policy(
         &["10.10.0.5/32", "2001:db8:10::5/128"],
@@ -149,7 +164,7 @@ fn base_chains_hook_prerouting_before_nat() {
         )
     );
     assert_eq!(
-        lines(&r, "filter-prerouting"),
+        lines(&r, "filter-prerouting")[2..],
         [
             "meta l4proto tcp tcp dport 4786 jump smart-install comment \"ztpgate:smart-install\"",
             "meta l4proto udp udp dport 69 jump tftp comment \"ztpgate:tftp\"",
