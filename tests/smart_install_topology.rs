@@ -1,0 +1,505 @@
+//! Smart Install enforcement end to end, in network namespaces this test creates:
+//!
+//! ```text
+//!   mgmt (director 10.77.1.2, TFTP server 10.77.1.6)
+//!     │ 10.77.1.0/24
+//!   gw (ztpgate serve: relay on 10.77.1.1:14786, table inet ztpgate, routing)
+//!     │ 10.77.2.0/24                    │ 10.77.3.0/24
+//!   access (emulated switch 10.77.2.10)  outside (attacker + rogue TFTP server 10.77.3.66)
+//! ```
+//!
+//! The gateway applies the firewall from its policy and steers director flows through the
+//! inspecting relay (`SO_ORIGINAL_DST`). The test shows: the director's probe gets the 24-byte
+//! reply; the attacker's probe and every attack-corpus message get nothing and the switch sees no
+//! connection; the director's copy-commands toward the allowed TFTP server really deliver the
+//! configuration there, while the same message (and every corpus message) naming the rogue
+//! server is dropped at the relay and no TFTP leaves the switch; nft counters and audit records
+//! account for every drop; a ruleset flush is repaired; SIGKILL leaves 4786 closed.
+//!
+//! Needs root, `ip netns`, `nft` and `in.tftpd` (tftpd-hpa); prints a skip reason otherwise.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::netns::{Netns, Proc, packets, skip_reason};
+use common::s;
+use serde_json::Value;
+
+const DIRECTOR: &str = "10.77.1.2";
+const TFTP_SERVER: &str = "10.77.1.6";
+const RELAY: &str = "10.77.1.1:14786";
+const SWITCH: &str = "10.77.2.10:4786";
+const ATTACKER: &str = "10.77.3.66";
+
+/// The corpus modes that carry a URL or a command (everything but the three probes).
+const COMMAND_MODES: [&str; 9] = [
+    "legacy-test",
+    "get-config",
+    "msf-download",
+    "change-config",
+    "update-ios",
+    "execute",
+    "cve-2018-0171",
+    "split",
+    "pipelined",
+];
+
+const ALL_MODES: [&str; 12] = [
+    "test",
+    "talos",
+    "greenbone",
+    "legacy-test",
+    "get-config",
+    "msf-download",
+    "change-config",
+    "update-ios",
+    "execute",
+    "cve-2018-0171",
+    "split",
+    "pipelined",
+];
+
+/// The four namespaces and their links.
+struct Topology {
+    mgmt: Netns,
+    gw: Netns,
+    access: Netns,
+    outside: Netns,
+}
+
+impl Topology {
+    fn build() -> Self {
+        let t = Self {
+            mgmt: Netns::new("si-mgmt"),
+            gw: Netns::new("si-gw"),
+            access: Netns::new("si-acc"),
+            outside: Netns::new("si-out"),
+        };
+        t.gw.link("gm", "10.77.1.1/24", &t.mgmt, "mg", "10.77.1.2/24");
+        t.mgmt
+            .exec(&["ip", "addr", "add", "10.77.1.6/24", "dev", "mg"]);
+        t.gw.link("ga", "10.77.2.1/24", &t.access, "ag", "10.77.2.10/24");
+        t.gw.link("go", "10.77.3.1/24", &t.outside, "og", "10.77.3.66/24");
+        for (ns, via) in [
+            (&t.mgmt, "10.77.1.1"),
+            (&t.access, "10.77.2.1"),
+            (&t.outside, "10.77.3.1"),
+        ] {
+            ns.exec(&["ip", "route", "add", "default", "via", via]);
+        }
+        t.gw.exec(&["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+        t
+    }
+}
+
+/// `in.tftpd` in the foreground on `addr:69`, writable (`-c`), serving `dir`.
+fn tftpd(ns: &Netns, daemon: &str, addr: &str, dir: &Path) -> Proc {
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let child = ns
+        .cmd(&[daemon, "-L", "-a", &format!("{addr}:69"), "-c", "-p"])
+        .args(["-u", "root", "-s", s(dir)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Proc(child)
+}
+
+/// The emulated switch with every event it reports.
+struct Switch {
+    _proc: Proc,
+    events: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Switch {
+    fn start(ns: &Netns) -> Self {
+        let mut child = ns
+            .ztpgate_cmd(&["sim", "switch", "--listen", SWITCH, "--hostname", "topo-sw"])
+            .args(["--tftp-timeout-ms", "300", "--tftp-retries", "2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&line).unwrap());
+            }
+        });
+        let sw = Self {
+            _proc: Proc(child),
+            events,
+        };
+        sw.wait(|e| e["event"] == "listening", "listening");
+        sw
+    }
+
+    /// Events since the last call.
+    fn take(&self) -> Vec<Value> {
+        std::mem::take(&mut *self.events.lock().unwrap())
+    }
+
+    fn wait(&self, pred: impl Fn(&Value) -> bool, what: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(e) = self.events.lock().unwrap().iter().find(|e| pred(e)) {
+                return e.clone();
+            }
+            sleep(Duration::from_millis(50));
+        }
+        panic!("the switch never reported {what}");
+    }
+}
+
+/// `ztpgate serve` in the gateway namespace, its stdout lines collected.
+struct Gateway {
+    proc: Proc,
+    lines: Arc<Mutex<Vec<String>>>,
+    audit: PathBuf,
+}
+
+impl Gateway {
+    fn start(ns: &Netns, dir: &Path) -> Self {
+        std::fs::write(dir.join("topology.toml"), POLICY).unwrap();
+        let config = dir.join("ztpgate.toml");
+        std::fs::write(&config, GATEWAY).unwrap();
+        let mut child = ns
+            .ztpgate_cmd(&["serve", "--config", s(&config)])
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let gw = Self {
+            proc: Proc(child),
+            lines,
+            audit: dir.join("var/audit.jsonl"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !gw.said("serving (policy") {
+            assert!(
+                Instant::now() < deadline,
+                "serve did not start: {:#?}",
+                gw.lines.lock().unwrap()
+            );
+            sleep(Duration::from_millis(100));
+        }
+        gw
+    }
+
+    fn said(&self, needle: &str) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(needle))
+    }
+
+    /// The Smart Install decisions and firewall applications in the audit log.
+    fn records(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn decisions(&self) -> Vec<Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["area"] == "smart_install")
+            .collect()
+    }
+}
+
+/// Runs the `sim attack` modes from `ns` at `target` in parallel, naming `tftp` in their URLs;
+/// returns (mode, report or error text) per mode.
+fn attack(
+    ns: &Netns,
+    target: &str,
+    modes: &[&str],
+    tftp: &str,
+) -> Vec<(String, Result<Value, String>)> {
+    let children: Vec<_> = modes
+        .iter()
+        .map(|mode| {
+            let child = ns
+                .ztpgate_cmd(&["sim", "attack", "--target", target, "--mode", mode])
+                .args(["--tftp", tftp, "--wait-ms", "1500"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            ((*mode).to_owned(), child)
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|(mode, child)| {
+            let out = child.wait_with_output().unwrap();
+            let result = if out.status.success() {
+                Ok(serde_json::from_slice(&out.stdout).unwrap())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            };
+            (mode, result)
+        })
+        .collect()
+}
+
+fn one(ns: &Netns, target: &str, mode: &str, tftp: &str) -> Result<Value, String> {
+    attack(ns, target, &[mode], tftp).remove(0).1
+}
+
+fn tftpd_path() -> Option<&'static str> {
+    ["/usr/sbin/in.tftpd", "/sbin/in.tftpd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+#[test]
+fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("skipping: {reason}");
+        return;
+    }
+    let Some(daemon) = tftpd_path() else {
+        eprintln!("skipping: in.tftpd (tftpd-hpa) is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (good_dir, rogue_dir) = (dir.path().join("tftp"), dir.path().join("rogue"));
+    std::fs::create_dir(&good_dir).unwrap();
+    std::fs::create_dir(&rogue_dir).unwrap();
+    let t = Topology::build();
+    let _good = tftpd(&t.mgmt, daemon, TFTP_SERVER, &good_dir);
+    let _rogue = tftpd(&t.outside, daemon, ATTACKER, &rogue_dir);
+    let switch = Switch::start(&t.access);
+    let mut gw = Gateway::start(&t.gw, dir.path());
+    assert!(
+        gw.said("firewall applied"),
+        "{:#?}",
+        gw.lines.lock().unwrap()
+    );
+    switch.take();
+
+    // 1. The director's probe is steered through the relay and gets the 24-byte reply.
+    let r = one(&t.mgmt, SWITCH, "test", TFTP_SERVER).unwrap();
+    assert_eq!(r["received_bytes"], 24, "{r}");
+    assert_eq!(r["replies"][0], "probe_reply", "{r}");
+    let connected = switch.wait(|e| e["event"] == "connected", "the relay's connection");
+    switch.wait(|e| e["event"] == "replied", "its reply");
+    // The switch sees the gateway (the relay), not the director: DNAT, not TPROXY.
+    assert!(
+        connected["peer"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.77.2.1:"),
+        "{connected}"
+    );
+    switch.take();
+
+    // 2. The attacker: every corpus message, to the switch and to the relay port itself, gets
+    //    nothing (dropped, so the connection times out), and the switch sees no connection.
+    let mut attempts = 0;
+    for (mode, result) in attack(&t.outside, SWITCH, &ALL_MODES, ATTACKER) {
+        let err = result.expect_err(&format!("{mode}: the attacker got an answer"));
+        assert!(err.contains("timed out"), "{mode}: {err}");
+        attempts += 1;
+    }
+    let err = one(&t.outside, RELAY, "test", ATTACKER).unwrap_err();
+    assert!(err.contains("timed out"), "relay port: {err}");
+    assert!(switch.take().is_empty(), "the attacker reached the switch");
+
+    // 3. Copy-commands toward the allowed TFTP server: the configuration really arrives there.
+    let r = one(&t.mgmt, SWITCH, "get-config", TFTP_SERVER).unwrap();
+    assert_ne!(r["outcome"], "reset", "{r}");
+    let ev = switch.wait(
+        |e| e["event"] == "tftp" && e["ok"] == true,
+        "the TFTP upload",
+    );
+    assert_eq!(
+        ev["server"].as_str().unwrap(),
+        format!("{TFTP_SERVER}:69"),
+        "{ev}"
+    );
+    let uploaded = wait_for_file(&good_dir.join("10.77.2.10.conf"), "hostname topo-sw");
+    assert!(uploaded.contains("hostname topo-sw"));
+    switch.take();
+
+    // 4. The same message naming another host, and every command of the corpus naming it, is
+    //    dropped at the relay: the director's connection is reset and the switch does no TFTP.
+    let before = gw.decisions().len();
+    let mut denied = 0;
+    for (mode, result) in attack(&t.mgmt, SWITCH, &COMMAND_MODES, ATTACKER) {
+        let report = result.unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert!(
+            report["outcome"] == "reset" || report["outcome"] == "closed",
+            "{mode}: {report}"
+        );
+        denied += 1;
+    }
+    sleep(Duration::from_millis(1500));
+    let events = switch.take();
+    let tftp: Vec<&Value> = events.iter().filter(|e| e["event"] == "tftp").collect();
+    assert!(tftp.is_empty(), "the switch issued TFTP: {tftp:?}");
+    let received: Vec<&Value> = events.iter().filter(|e| e["event"] == "received").collect();
+    // Only the probe of the pipelined segment reaches the switch; its copy-commands do not.
+    assert!(
+        received.iter().all(|e| e["kind"] == "probe"),
+        "{received:?}"
+    );
+    assert!(std::fs::read_dir(&rogue_dir).unwrap().next().is_none());
+
+    // 5. Audit records account for every relay drop; the attacker never reached the relay.
+    let decisions = gw.decisions();
+    let new = &decisions[before..];
+    let denials: Vec<&Value> = new.iter().filter(|r| r["verdict"] == "deny").collect();
+    assert_eq!(denials.len(), denied, "{denials:#?}");
+    for d in &denials {
+        assert_eq!(d["actor"], DIRECTOR, "{d}");
+        assert_eq!(d["detail"]["outcome"], "dropped", "{d}");
+        assert_eq!(d["detail"]["direction"], "director_to_client", "{d}");
+        assert_eq!(d["detail"]["dst"], SWITCH, "{d}");
+    }
+    let rules: Vec<&str> = denials
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"tlv-overrun"), "{rules:?}");
+    assert!(rules.contains(&"url-host-allowlist"), "{rules:?}");
+    assert!(decisions.iter().all(|r| r["actor"] != ATTACKER));
+    assert!(
+        decisions
+            .iter()
+            .any(|r| r["detail"]["kind"] == "copy-commands" && r["verdict"] == "allow")
+    );
+
+    // ... and nft counters account for every packet dropped before it.
+    let items = t.gw.table();
+    assert!(
+        packets(&items, "si-drop-not-director") >= attempts,
+        "{items:#?}"
+    );
+    assert!(packets(&items, "si-drop-relay-direct") >= 1);
+    assert!(packets(&items, "si-steer-to-relay") >= 2 + denied as u64);
+    assert!(packets(&items, "tftp-allowed-server") >= 1);
+    assert_eq!(packets(&items, "tftp-drop-server"), 0);
+    let status = Command::new(common::BIN)
+        .args(["audit", "verify"])
+        .arg(&gw.audit)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+
+    // 6. A ruleset flush is repaired within the check interval, and recorded.
+    t.gw.exec(&["nft", "flush", "ruleset"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gw.said("was missing; re-applied") {
+        assert!(Instant::now() < deadline, "the table was not re-applied");
+        sleep(Duration::from_millis(100));
+    }
+    assert!(
+        gw.records()
+            .iter()
+            .any(|r| r["verdict"] == "firewall-apply" && r["detail"]["reason"] == "table missing")
+    );
+    assert!(one(&t.outside, SWITCH, "test", ATTACKER).is_err());
+
+    // 7. SIGKILL: the table stays, the attacker still gets nothing, and the director's flows
+    //    (steered to a relay that is gone) are refused rather than passed to the switch.
+    drop(std::mem::replace(
+        &mut gw.proc,
+        Proc(Command::new("true").spawn().unwrap()),
+    ));
+    let err = one(&t.outside, SWITCH, "test", ATTACKER).unwrap_err();
+    assert!(err.contains("timed out"), "{err}");
+    let err = one(&t.mgmt, SWITCH, "test", TFTP_SERVER).unwrap_err();
+    assert!(!err.is_empty());
+    assert!(
+        switch.take().is_empty(),
+        "the switch was reached after the gateway died"
+    );
+    assert!(t.gw.tables().contains("table inet ztpgate"));
+}
+
+fn wait_for_file(path: &Path, needle: &str) -> String {
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.contains(needle)
+        {
+            return text;
+        }
+        sleep(Duration::from_millis(50));
+    }
+    panic!("{} never arrived with {needle:?}", path.display());
+}
+
+const POLICY: &str = r#"name = "topology"
+
+[smart_install]
+directors = ["10.77.1.2"]
+client_networks = ["10.77.2.0/24"]
+tftp_servers = ["10.77.1.6"]
+copy_patterns = [
+  "copy system:running-config flash:/config.text",
+  "copy flash:/config.text tftp://{tftp}/*",
+]
+
+[[smart_install.rules]]
+name = "director-manages-clients"
+action = "allow"
+from = ["directors"]
+to = ["client_networks"]
+kinds = ["all"]
+
+[[smart_install.rules]]
+name = "clients-answer-the-director"
+action = "allow"
+from = ["client_networks"]
+to = ["directors"]
+kinds = ["client-reply"]
+"#;
+
+const GATEWAY: &str = r#"[gateway]
+data_dir = "var"
+policy = "topology.toml"
+
+[pnp_server]
+listen = []
+
+[files]
+listen = []
+
+[smart_install_relay]
+listen = ["10.77.1.1:14786"]
+
+[firewall]
+manage = true
+check_interval = "1s"
+"#;
