@@ -26,9 +26,9 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::netns::{Netns, Proc, packets, skip_reason};
 use common::s;
@@ -117,7 +117,8 @@ fn tftpd(ns: &Netns, daemon: &str, addr: &str, dir: &Path) -> Proc {
 /// The emulated switch with every event it reports.
 struct Switch {
     _proc: Proc,
-    events: Arc<Mutex<Vec<Value>>>,
+    events: mpsc::Receiver<Value>,
+    seen: Vec<Value>,
 }
 
 impl Switch {
@@ -129,45 +130,57 @@ impl Switch {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let out = child.stdout.take().unwrap();
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&events);
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                sink.lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&line).unwrap());
-            }
-        });
-        let sw = Self {
+        let mut sw = Self {
+            events: lines(child.stdout.take().unwrap(), |l| {
+                serde_json::from_str(&l).unwrap()
+            }),
             _proc: Proc(child),
-            events,
+            seen: Vec::new(),
         };
         sw.wait(|e| e["event"] == "listening", "listening");
         sw
     }
 
     /// Events since the last call.
-    fn take(&self) -> Vec<Value> {
-        std::mem::take(&mut *self.events.lock().unwrap())
+    fn take(&mut self) -> Vec<Value> {
+        self.seen.extend(self.events.try_iter());
+        std::mem::take(&mut self.seen)
     }
 
-    fn wait(&self, pred: impl Fn(&Value) -> bool, what: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(e) = self.events.lock().unwrap().iter().find(|e| pred(e)) {
+    /// Waits up to 10 s for an event for which `pred` holds (kept for [`Self::take`]).
+    fn wait(&mut self, pred: impl Fn(&Value) -> bool, what: &str) -> Value {
+        for _ in 0..100 {
+            self.seen.extend(self.events.try_iter());
+            if let Some(e) = self.seen.iter().find(|e| pred(e)) {
                 return e.clone();
             }
-            sleep(Duration::from_millis(50));
+            sleep(Duration::from_millis(100));
         }
-        panic!("the switch never reported {what}");
+        panic!("the switch never reported {what}: {:#?}", self.seen);
     }
+}
+
+/// The lines of `out`, converted by `f`, as they arrive.
+fn lines<T: Send + 'static>(
+    out: impl std::io::Read + Send + 'static,
+    f: fn(String) -> T,
+) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(f(line)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// `ztpgate serve` in the gateway namespace, its stdout lines collected.
 struct Gateway {
     proc: Proc,
-    lines: Arc<Mutex<Vec<String>>>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
     audit: PathBuf,
 }
 
@@ -183,37 +196,30 @@ impl Gateway {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let out = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let gw = Self {
+        let mut gw = Self {
+            lines: lines(child.stdout.take().unwrap(), |l| l),
             proc: Proc(child),
-            lines,
+            seen: Vec::new(),
             audit: dir.join("var/audit.jsonl"),
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !gw.said("serving (policy") {
-            assert!(
-                Instant::now() < deadline,
-                "serve did not start: {:#?}",
-                gw.lines.lock().unwrap()
-            );
-            sleep(Duration::from_millis(100));
-        }
+        gw.wait_for("serving (policy", 60);
         gw
     }
 
+    /// Waits up to `secs` seconds for a stdout line containing `needle`.
+    fn wait_for(&mut self, needle: &str, secs: u64) {
+        for _ in 0..secs * 10 {
+            self.seen.extend(self.lines.try_iter());
+            if self.said(needle) {
+                return;
+            }
+            sleep(Duration::from_millis(100));
+        }
+        panic!("serve never said {needle:?}: {:#?}", self.seen);
+    }
+
     fn said(&self, needle: &str) -> bool {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains(needle))
+        self.seen.iter().any(|l| l.contains(needle))
     }
 
     /// The Smart Install decisions and firewall applications in the audit log.
@@ -295,13 +301,9 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
     let t = Topology::build();
     let _good = tftpd(&t.mgmt, daemon, TFTP_SERVER, &good_dir);
     let _rogue = tftpd(&t.outside, daemon, ATTACKER, &rogue_dir);
-    let switch = Switch::start(&t.access);
+    let mut switch = Switch::start(&t.access);
     let mut gw = Gateway::start(&t.gw, dir.path());
-    assert!(
-        gw.said("firewall applied"),
-        "{:#?}",
-        gw.lines.lock().unwrap()
-    );
+    gw.wait_for("firewall applied", 1);
     switch.take();
 
     // 1. The director's probe is steered through the relay and gets the 24-byte reply.
@@ -419,11 +421,7 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
 
     // 6. A ruleset flush is repaired within the check interval, and recorded.
     t.gw.exec(&["nft", "flush", "ruleset"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !gw.said("was missing; re-applied") {
-        assert!(Instant::now() < deadline, "the table was not re-applied");
-        sleep(Duration::from_millis(100));
-    }
+    gw.wait_for("was missing; re-applied", 10);
     assert!(
         gw.records()
             .iter()
