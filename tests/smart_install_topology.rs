@@ -38,6 +38,7 @@ const DIRECTOR: &str = "10.77.1.2";
 const TFTP_SERVER: &str = "10.77.1.6";
 const RELAY: &str = "10.77.1.1:14786";
 const SWITCH: &str = "10.77.2.10:4786";
+const SWITCH_V6: &str = "[fd77:2::10]:4786";
 const ATTACKER: &str = "10.77.3.66";
 
 /// The corpus modes that carry a URL or a command (everything but the three probes).
@@ -96,7 +97,26 @@ impl Topology {
         ] {
             ns.exec(&["ip", "route", "add", "default", "via", via]);
         }
+        // The same networks over IPv6 (no duplicate address detection: usable at once).
+        for (ns, dev, addr) in [
+            (&t.gw, "gm", "fd77:1::1/64"),
+            (&t.gw, "ga", "fd77:2::1/64"),
+            (&t.gw, "go", "fd77:3::1/64"),
+            (&t.mgmt, "mg", "fd77:1::2/64"),
+            (&t.access, "ag", "fd77:2::10/64"),
+            (&t.outside, "og", "fd77:3::66/64"),
+        ] {
+            ns.exec(&["ip", "-6", "addr", "add", addr, "dev", dev, "nodad"]);
+        }
+        for (ns, via) in [
+            (&t.mgmt, "fd77:1::1"),
+            (&t.access, "fd77:2::1"),
+            (&t.outside, "fd77:3::1"),
+        ] {
+            ns.exec(&["ip", "-6", "route", "add", "default", "via", via]);
+        }
         t.gw.exec(&["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+        t.gw.exec(&["sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
         t
     }
 }
@@ -124,7 +144,14 @@ struct Switch {
 impl Switch {
     fn start(ns: &Netns) -> Self {
         let mut child = ns
-            .ztpgate_cmd(&["sim", "switch", "--listen", SWITCH, "--hostname", "topo-sw"])
+            .ztpgate_cmd(&[
+                "sim",
+                "switch",
+                "--listen",
+                "[::]:4786",
+                "--hostname",
+                "topo-sw",
+            ])
             .args(["--tftp-timeout-ms", "300", "--tftp-retries", "2"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -317,9 +344,27 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
         connected["peer"]
             .as_str()
             .unwrap()
-            .starts_with("10.77.2.1:"),
+            .starts_with("[::ffff:10.77.2.1]:"),
         "{connected}"
     );
+    switch.take();
+
+    // ... and over IPv6 as well, while the attacker's IPv6 probe is dropped.
+    let r = one(&t.mgmt, SWITCH_V6, "test", TFTP_SERVER).unwrap();
+    assert_eq!(r["received_bytes"], 24, "{r}");
+    let connected = switch.wait(|e| e["event"] == "connected", "the relay's IPv6 connection");
+    assert_eq!(
+        connected["peer"]
+            .as_str()
+            .unwrap()
+            .rsplit_once(':')
+            .unwrap()
+            .0,
+        "[fd77:2::1]",
+        "{connected}"
+    );
+    let err = one(&t.outside, SWITCH_V6, "test", ATTACKER).unwrap_err();
+    assert!(err.contains("timed out"), "IPv6 attacker: {err}");
     switch.take();
 
     // 2. The attacker: every corpus message, to the switch and to the relay port itself, gets
@@ -391,7 +436,11 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
         .collect();
     assert!(rules.contains(&"tlv-overrun"), "{rules:?}");
     assert!(rules.contains(&"url-host-allowlist"), "{rules:?}");
-    assert!(decisions.iter().all(|r| r["actor"] != ATTACKER));
+    assert!(
+        decisions
+            .iter()
+            .all(|r| r["actor"] != ATTACKER && r["actor"] != "fd77:3::66")
+    );
     assert!(
         decisions
             .iter()
@@ -461,8 +510,8 @@ fn wait_for_file(path: &Path, needle: &str) -> String {
 const POLICY: &str = r#"name = "topology"
 
 [smart_install]
-directors = ["10.77.1.2"]
-client_networks = ["10.77.2.0/24"]
+directors = ["10.77.1.2", "fd77:1::2"]
+client_networks = ["10.77.2.0/24", "fd77:2::/64"]
 tftp_servers = ["10.77.1.6"]
 copy_patterns = [
   "copy system:running-config flash:/config.text",
@@ -495,7 +544,7 @@ listen = []
 listen = []
 
 [smart_install_relay]
-listen = ["10.77.1.1:14786"]
+listen = ["10.77.1.1:14786", "[fd77:1::1]:14786"]
 
 [firewall]
 manage = true
