@@ -11,23 +11,26 @@
 //! audit, forward) → close (FIN passed on after a clean end) or reset (`SO_LINGER` 0 on both
 //! sockets after a denial, an idle timeout, an I/O error or an audit failure). Every verdict is
 //! written to the audit log *before* the bytes it allows are forwarded; if the record cannot be
-//! written the connection is reset (fail closed).
+//! written the connection is reset (fail closed). Under `fsync = "always"` records go through one
+//! writer task that commits them in groups ([`write_batches`]): each record is still synced
+//! before its bytes move, but one fdatasync covers every record queued meanwhile.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::WriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::audit::{AuditEntry, AuditLog};
-use crate::config::RelayUpstream;
+use crate::config::{FsyncPolicy, RelayUpstream};
 use crate::policy::access::CompiledAccess;
 use crate::proto::vstack::Limits;
 use crate::roles::vstack_guard::{Action, Endpoints, Flow, Guard, Inspection, Outcome};
@@ -36,6 +39,10 @@ use crate::roles::vstack_guard::{Action, Endpoints, Flow, Guard, Inspection, Out
 const READ_CHUNK_BYTES: usize = 16 * 1024;
 /// Pause after a failed `accept` (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Records waiting for the group-commit writer; connections wait for room beyond this.
+const AUDIT_QUEUE: usize = 4096;
+/// Most records committed with one sync.
+const MAX_BATCH: usize = 1024;
 
 /// Why a connection could not be relayed.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +92,19 @@ pub struct VstackRelay {
     idle_timeout: Duration,
     upstream: RelayUpstream,
     audit: Arc<Mutex<AuditLog>>,
+    /// The group-commit writer's queue, started by the first [`VstackRelay::serve`] when the log
+    /// syncs every record; unset otherwise (records are appended directly).
+    audit_queue: OnceLock<mpsc::Sender<Pending>>,
     /// Counters.
     pub stats: RelayStats,
+}
+
+/// A record waiting for the group-commit writer, and where to say whether it was committed.
+#[derive(Debug)]
+struct Pending {
+    entry: AuditEntry,
+    now: DateTime<Utc>,
+    done: oneshot::Sender<bool>,
 }
 
 /// How a relayed connection ended.
@@ -113,6 +131,7 @@ impl VstackRelay {
             idle_timeout,
             upstream,
             audit,
+            audit_queue: OnceLock::new(),
             stats: RelayStats::default(),
         }
     }
@@ -125,6 +144,13 @@ impl VstackRelay {
         max_connections: usize,
         mut stop: watch::Receiver<bool>,
     ) {
+        if self.audit.lock().await.fsync_policy() == FsyncPolicy::Always {
+            self.audit_queue.get_or_init(|| {
+                let (tx, rx) = mpsc::channel(AUDIT_QUEUE);
+                tokio::spawn(write_batches(Arc::clone(&self.audit), rx));
+                tx
+            });
+        }
         let slots = Arc::new(Semaphore::new(max_connections));
         let mut conns = JoinSet::new();
         while !*stop.borrow() {
@@ -297,16 +323,64 @@ impl VstackRelay {
                 return false;
             }
         };
-        let written = self
-            .audit
-            .lock()
-            .await
-            .append(entry, crate::clock::now_utc());
-        if let Err(err) = written {
-            tracing::error!(%err, "smart install relay: cannot write the audit log");
+        let now = crate::clock::now_utc();
+        let written = match self.audit_queue.get() {
+            Some(queue) => {
+                let (done, committed) = oneshot::channel();
+                let queued = queue.send(Pending { entry, now, done }).await.is_ok();
+                queued && committed.await.unwrap_or(false)
+            }
+            None => match self.audit.lock().await.append(entry, now) {
+                Ok(_) => true,
+                Err(err) => {
+                    tracing::error!(%err, "smart install relay: cannot write the audit log");
+                    false
+                }
+            },
+        };
+        if !written {
             return false;
         }
         true
+    }
+}
+
+/// The group-commit writer: takes every queued record (up to [`MAX_BATCH`]), appends them and
+/// syncs once, off the async workers, then tells each waiting connection whether its record is
+/// on stable storage. Records queued during a sync form the next group. Ends when the relay (the
+/// queue's sender) is dropped.
+async fn write_batches(audit: Arc<Mutex<AuditLog>>, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let log = Arc::clone(&audit).lock_owned().await;
+        let group = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+        // A failed task drops the senders: every waiting connection then sees "not committed".
+        let _ = tokio::task::spawn_blocking(move || commit_group(log, group)).await;
+    }
+}
+
+/// Appends `group` and syncs it with one fdatasync; answers each record's sender.
+fn commit_group(mut log: OwnedMutexGuard<AuditLog>, group: Vec<Pending>) {
+    let mut answers = Vec::with_capacity(group.len());
+    let mut last = None;
+    for Pending { entry, now, done } in group {
+        let appended = log.append_deferred(entry, now);
+        if let Err(err) = &appended {
+            tracing::error!(%err, "smart install relay: cannot write the audit log");
+        }
+        answers.push((done, appended.is_ok()));
+        last = Some(now);
+    }
+    let synced = match last.map(|now| log.commit(now)) {
+        Some(Err(err)) => {
+            tracing::error!(%err, "smart install relay: cannot sync the audit log");
+            false
+        }
+        _ => true,
+    };
+    drop(log);
+    for (done, appended) in answers {
+        let _ = done.send(appended && synced);
     }
 }
 
