@@ -26,7 +26,7 @@ use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::WriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, MutexGuard, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::audit::{AuditEntry, AuditLog};
@@ -147,7 +147,14 @@ impl VstackRelay {
         if self.audit.lock().await.fsync_policy() == FsyncPolicy::Always {
             self.audit_queue.get_or_init(|| {
                 let (tx, rx) = mpsc::channel(AUDIT_QUEUE);
-                tokio::spawn(write_batches(Arc::clone(&self.audit), rx));
+                let audit = Arc::clone(&self.audit);
+                let started = std::thread::Builder::new()
+                    .name("relay-audit".to_owned())
+                    .spawn(move || write_batches(&audit, rx));
+                if let Err(err) = started {
+                    // The queue's receiver is gone: every record fails, so connections reset.
+                    tracing::error!(%err, "smart install relay: cannot start the audit writer");
+                }
                 tx
             });
         }
@@ -345,22 +352,26 @@ impl VstackRelay {
     }
 }
 
-/// The group-commit writer: takes every queued record (up to [`MAX_BATCH`]), appends them and
-/// syncs once, off the async workers, then tells each waiting connection whether its record is
-/// on stable storage. Records queued during a sync form the next group. Ends when the relay (the
-/// queue's sender) is dropped.
-async fn write_batches(audit: Arc<Mutex<AuditLog>>, mut queue: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let log = Arc::clone(&audit).lock_owned().await;
-        let group = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
-        // A failed task drops the senders: every waiting connection then sees "not committed".
-        let _ = tokio::task::spawn_blocking(move || commit_group(log, group)).await;
+/// The group-commit writer, on a thread of its own (syncs block): takes every queued record (up
+/// to [`MAX_BATCH`]), appends them and syncs once, then tells each waiting connection whether its
+/// record is on stable storage. Records queued during a sync form the next group. Ends when the
+/// relay (the queue's sender) is dropped.
+fn write_batches(audit: &Mutex<AuditLog>, mut queue: mpsc::Receiver<Pending>) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut group = Vec::with_capacity(MAX_BATCH);
+        group.push(first);
+        while group.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(pending) => group.push(pending),
+                Err(_) => break,
+            }
+        }
+        commit_group(audit.blocking_lock(), group);
     }
 }
 
 /// Appends `group` and syncs it with one fdatasync; answers each record's sender.
-fn commit_group(mut log: OwnedMutexGuard<AuditLog>, group: Vec<Pending>) {
+fn commit_group(mut log: MutexGuard<'_, AuditLog>, group: Vec<Pending>) {
     let mut answers = Vec::with_capacity(group.len());
     let mut last = None;
     for Pending { entry, now, done } in group {
