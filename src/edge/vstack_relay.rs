@@ -11,9 +11,9 @@
 //! audit, forward) → close (FIN passed on after a clean end) or reset (`SO_LINGER` 0 on both
 //! sockets after a denial, an idle timeout, an I/O error or an audit failure). Every verdict is
 //! written to the audit log *before* the bytes it allows are forwarded; if the record cannot be
-//! written the connection is reset (fail closed). Under `fsync = "always"` records go through one
-//! writer task that commits them in groups ([`write_batches`]): each record is still synced
-//! before its bytes move, but one fdatasync covers every record queued meanwhile.
+//! written the connection is reset (fail closed). Under `fsync = "always"` records are committed
+//! in groups ([`GroupCommit`]): each record is still synced before its bytes move, but one
+//! fdatasync covers every record appended while the previous one ran.
 
 use std::io;
 use std::net::SocketAddr;
@@ -26,10 +26,10 @@ use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::WriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, MutexGuard, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::audit::{AuditEntry, AuditLog};
+use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::config::{FsyncPolicy, RelayUpstream};
 use crate::policy::access::CompiledAccess;
 use crate::proto::vstack::Limits;
@@ -39,10 +39,6 @@ use crate::roles::vstack_guard::{Action, Endpoints, Flow, Guard, Inspection, Out
 const READ_CHUNK_BYTES: usize = 16 * 1024;
 /// Pause after a failed `accept` (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// Records waiting for the group-commit writer; connections wait for room beyond this.
-const AUDIT_QUEUE: usize = 4096;
-/// Most records committed with one sync.
-const MAX_BATCH: usize = 1024;
 
 /// Why a connection could not be relayed.
 #[derive(Debug, thiserror::Error)]
@@ -92,19 +88,22 @@ pub struct VstackRelay {
     idle_timeout: Duration,
     upstream: RelayUpstream,
     audit: Arc<Mutex<AuditLog>>,
-    /// The group-commit writer's queue, started by the first [`VstackRelay::serve`] when the log
-    /// syncs every record; unset otherwise (records are appended directly).
-    audit_queue: OnceLock<mpsc::Sender<Pending>>,
+    /// Group commit, set up by the first [`VstackRelay::serve`] when the log syncs every record;
+    /// unset otherwise (records are appended and synced per the log's policy in one step).
+    group_commit: OnceLock<GroupCommit>,
     /// Counters.
     pub stats: RelayStats,
 }
 
-/// A record waiting for the group-commit writer, and where to say whether it was committed.
-#[derive(Debug)]
-struct Pending {
-    entry: AuditEntry,
-    now: DateTime<Utc>,
-    done: oneshot::Sender<bool>,
+/// Group commit of audit records: a connection appends its record, then syncs the log unless a
+/// sync that started after its append already covered it. Syncs are serialised, so while one
+/// runs the records of other connections pile up and the next sync covers them all.
+#[derive(Debug, Default)]
+struct GroupCommit {
+    /// Held while syncing.
+    syncing: Mutex<()>,
+    /// The highest `seq` known to be on stable storage.
+    durable: AtomicU64,
 }
 
 /// How a relayed connection ended.
@@ -131,7 +130,7 @@ impl VstackRelay {
             idle_timeout,
             upstream,
             audit,
-            audit_queue: OnceLock::new(),
+            group_commit: OnceLock::new(),
             stats: RelayStats::default(),
         }
     }
@@ -145,18 +144,7 @@ impl VstackRelay {
         mut stop: watch::Receiver<bool>,
     ) {
         if self.audit.lock().await.fsync_policy() == FsyncPolicy::Always {
-            self.audit_queue.get_or_init(|| {
-                let (tx, rx) = mpsc::channel(AUDIT_QUEUE);
-                let audit = Arc::clone(&self.audit);
-                let started = std::thread::Builder::new()
-                    .name("relay-audit".to_owned())
-                    .spawn(move || write_batches(&audit, rx));
-                if let Err(err) = started {
-                    // The queue's receiver is gone: every record fails, so connections reset.
-                    tracing::error!(%err, "smart install relay: cannot start the audit writer");
-                }
-                tx
-            });
+            self.group_commit.get_or_init(GroupCommit::default);
         }
         let slots = Arc::new(Semaphore::new(max_connections));
         let mut conns = JoinSet::new();
@@ -331,67 +319,33 @@ impl VstackRelay {
             }
         };
         let now = crate::clock::now_utc();
-        let written = match self.audit_queue.get() {
-            Some(queue) => {
-                let (done, committed) = oneshot::channel();
-                let queued = queue.send(Pending { entry, now, done }).await.is_ok();
-                queued && committed.await.unwrap_or(false)
-            }
-            None => match self.audit.lock().await.append(entry, now) {
-                Ok(_) => true,
-                Err(err) => {
-                    tracing::error!(%err, "smart install relay: cannot write the audit log");
-                    false
-                }
-            },
+        let written = match self.group_commit.get() {
+            Some(group) => self.append_grouped(group, entry, now).await,
+            None => self.audit.lock().await.append(entry, now).map(drop),
         };
-        if !written {
+        if let Err(err) = written {
+            tracing::error!(%err, "smart install relay: cannot write the audit log");
             return false;
         }
         true
     }
-}
 
-/// The group-commit writer, on a thread of its own (syncs block): takes every queued record (up
-/// to [`MAX_BATCH`]), appends them and syncs once, then tells each waiting connection whether its
-/// record is on stable storage. Records queued during a sync form the next group. Ends when the
-/// relay (the queue's sender) is dropped.
-fn write_batches(audit: &Mutex<AuditLog>, mut queue: mpsc::Receiver<Pending>) {
-    while let Some(first) = queue.blocking_recv() {
-        let mut group = Vec::with_capacity(MAX_BATCH);
-        group.push(first);
-        while group.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(pending) => group.push(pending),
-                Err(_) => break,
-            }
+    /// Appends `entry`, then makes sure it is on stable storage (see [`GroupCommit`]).
+    async fn append_grouped(
+        &self,
+        group: &GroupCommit,
+        entry: AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuditError> {
+        let seq = self.audit.lock().await.append_deferred(entry, now)?.seq;
+        let _syncing = group.syncing.lock().await;
+        if group.durable.load(Ordering::Acquire) >= seq {
+            return Ok(());
         }
-        commit_group(audit.blocking_lock(), group);
-    }
-}
-
-/// Appends `group` and syncs it with one fdatasync; answers each record's sender.
-fn commit_group(mut log: MutexGuard<'_, AuditLog>, group: Vec<Pending>) {
-    let mut answers = Vec::with_capacity(group.len());
-    let mut last = None;
-    for Pending { entry, now, done } in group {
-        let appended = log.append_deferred(entry, now);
-        if let Err(err) = &appended {
-            tracing::error!(%err, "smart install relay: cannot write the audit log");
-        }
-        answers.push((done, appended.is_ok()));
-        last = Some(now);
-    }
-    let synced = match last.map(|now| log.commit(now)) {
-        Some(Err(err)) => {
-            tracing::error!(%err, "smart install relay: cannot sync the audit log");
-            false
-        }
-        _ => true,
-    };
-    drop(log);
-    for (done, appended) in answers {
-        let _ = done.send(appended && synced);
+        let mut log = self.audit.lock().await;
+        off_runtime(|| log.commit(now))?;
+        group.durable.fetch_max(log.head().seq, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -429,6 +383,15 @@ fn original_destination(stream: &TcpStream) -> Result<SocketAddr, RelayError> {
         return Err(RelayError::Loop { addr });
     }
     Ok(addr)
+}
+
+/// Runs the blocking `f` (an fdatasync) without stalling the tasks queued on this worker: on a
+/// multi-threaded runtime they move to another worker meanwhile.
+fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 /// Makes the next close of `stream` send a TCP RST (`SO_LINGER` 0) instead of a FIN.
