@@ -47,6 +47,8 @@ fn short_run_relays_and_audits_every_message() {
     assert!(a.messages_sent > 0);
     assert_eq!(a.messages_forwarded, a.messages_sent);
     assert_eq!(a.audit_records, a.messages_sent);
+    assert_eq!(a.chain_verified, a.audit_records);
+    assert!(a.log_bytes > 0);
     assert_eq!(a.messages_dropped + a.resets, 0);
     assert_eq!(report.added.len(), 2);
 }
@@ -82,4 +84,5 @@ fn cli_prints_a_json_report_and_exits_zero() {
     let audit = &report["audit"];
     assert!(audit["audit_records"].as_u64().unwrap() > 0);
     assert_eq!(audit["audit_records"], audit["messages_sent"]);
+    assert_eq!(audit["chain_verified"], audit["audit_records"]);
 }

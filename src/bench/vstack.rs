@@ -9,7 +9,8 @@
 //! by default the gateway's `always`). Directors ([`load`]) loop probe → whole reply → next
 //! probe. Phases, each after its own warm-up: direct with 1 connection, relay with 1 connection
 //! (the added latency without queueing), then direct and relay with N connections (throughput).
-//! Every reply is decoded and checked; every relayed message must have become one audit record.
+//! Every reply is decoded and checked; every relayed message must have become one audit record,
+//! and the log file's hash chain must verify afterwards.
 //!
 //! Inputs: only the benchmark parameters; replies are untrusted and checked ([`load`]). Timing
 //! uses [`crate::clock::now_monotonic`]. Spec: `../shared/protocols/smart-install.md` §3.1–§3.2.
@@ -129,6 +130,11 @@ pub struct AuditTally {
     pub resets: u64,
     /// Records appended to the audit log (must equal the messages inspected).
     pub audit_records: u64,
+    /// Records of the log file whose hash chain verified after the run (must equal
+    /// `audit_records`).
+    pub chain_verified: u64,
+    /// Size of the log file after the run.
+    pub log_bytes: u64,
 }
 
 /// The result of `ztpgate bench vstack-relay`.
@@ -164,10 +170,8 @@ pub async fn run_relay_bench(
     opts: &RelayBenchOptions,
 ) -> Result<RelayBenchReport, RelayBenchError> {
     let dir = PrivateDir::create()?;
-    let audit = Arc::new(Mutex::new(AuditLog::open(
-        &dir.path.join("audit.jsonl"),
-        opts.fsync,
-    )?));
+    let log_path = dir.path.join("audit.jsonl");
+    let audit = Arc::new(Mutex::new(AuditLog::open(&log_path, opts.fsync)?));
     let responder = Responder::start().await.map_err(RelayBenchError::Bind)?;
     let relay = Arc::new(VstackRelay::new(
         crate::config::lab_default().policy.smart_install.compile(),
@@ -214,6 +218,7 @@ pub async fn run_relay_bench(
     report.audit.messages_dropped = relay.stats.messages_dropped.load(Ordering::Relaxed);
     report.audit.resets = relay.stats.resets.load(Ordering::Relaxed);
     report.audit.audit_records = audit.lock().await.head().seq.saturating_sub(head_before);
+    verify_log(&mut report, &log_path);
     check_audit(&mut report);
     Ok(report)
 }
@@ -253,6 +258,20 @@ fn added(connections: u32, direct: &LatencySummary, relay: &LatencySummary) -> A
     }
 }
 
+/// Verifies the hash chain of the log file the relay wrote.
+fn verify_log(report: &mut RelayBenchReport, path: &Path) {
+    report.audit.log_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    match crate::audit::log::verify_file(path) {
+        Ok(summary) => report.audit.chain_verified = summary.records,
+        Err(e) => {
+            report.errors += 1;
+            report
+                .first_error
+                .get_or_insert_with(|| format!("the audit log does not verify: {e}"));
+        }
+    }
+}
+
 /// Every message sent through the relay must have been forwarded and audited once.
 fn check_audit(report: &mut RelayBenchReport) {
     let a = report.audit;
@@ -268,6 +287,12 @@ fn check_audit(report: &mut RelayBenchReport) {
             "{} audit records for {} inspected messages",
             a.audit_records,
             a.messages_forwarded + a.messages_dropped
+        ));
+    }
+    if a.chain_verified != a.audit_records {
+        problems.push(format!(
+            "{} records verified in the log file, {} appended",
+            a.chain_verified, a.audit_records
         ));
     }
     if a.messages_dropped + a.resets > 0 {

@@ -50,8 +50,15 @@ pub fn render_table(r: &RelayBenchReport) -> String {
     }
     let a = &r.audit;
     out.push_str(&format!(
-        "relay: {} messages sent, {} forwarded, {} dropped, {} resets, {} audit records\n\n",
-        a.messages_sent, a.messages_forwarded, a.messages_dropped, a.resets, a.audit_records
+        "relay: {} messages sent, {} forwarded, {} dropped, {} resets, {} audit records \
+         ({} verified in the hash chain, {} bytes)\n\n",
+        a.messages_sent,
+        a.messages_forwarded,
+        a.messages_dropped,
+        a.resets,
+        a.audit_records,
+        a.chain_verified,
+        a.log_bytes
     ));
     out.push_str(&targets(r));
     out.push_str(&format!("errors: {}\n", r.errors));
