@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test deps build lint bench bench-pnp fuzz clean
+.PHONY: run test deps build lint bench bench-pnp bench-relay fuzz clean
 
 run: deps
 	$(CARGO) build --release --locked
@@ -29,6 +29,12 @@ bench: deps
 # minutes). Options through the environment: see scripts/bench-pnp.sh.
 bench-pnp: deps
 	./scripts/bench-pnp.sh
+
+# Smart Install relay: messages/s and added latency versus direct TCP, on loopback (about half a
+# minute). Options: RELAY_BENCH_ARGS="--connections 64 --seconds 5 --fsync interval --json".
+RELAY_BENCH_ARGS ?=
+bench-relay: deps
+	$(CARGO) run --release --locked -- bench vstack-relay $(RELAY_BENCH_ARGS)
 
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
 # Ten minutes per target; FUZZ_TARGETS="vstack_decode" runs one.

@@ -1,6 +1,7 @@
 //! Benchmarks behind `ztpgate bench`: synthetic but realistic policies, pre-generated events, and
 //! single-threaded decision loops timed with [`crate::clock::now_monotonic`] (`bench policy`);
-//! and the load driver for PnP servers ([`pnp`], `bench pnp`).
+//! the load driver for PnP servers ([`pnp`], `bench pnp`); and the Smart Install relay benchmark
+//! ([`vstack`], `bench vstack-relay`).
 //!
 //! Inputs: only the benchmark parameters. Policies and events come from a fixed-seed xorshift
 //! generator, so two runs measure the same work. Figures are recorded in `docs/benchmarks.md`.
@@ -20,6 +21,7 @@ pub use self::synthetic::{
 
 pub mod pnp;
 mod synthetic;
+pub mod vstack;
 
 /// Parameters of `ztpgate bench policy`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -90,6 +90,20 @@ impl AuditLog {
         entry: AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<RecordId, AuditError> {
+        let id = self.append_deferred(entry, now)?;
+        self.commit(now)?;
+        Ok(id)
+    }
+
+    /// Appends `entry` like [`AuditLog::append`] but does not sync: for group commit, the caller
+    /// calls [`AuditLog::commit`] before acting on the record, and one sync covers every record
+    /// appended until then (by any caller). Under `FsyncPolicy::Always` the record is durable
+    /// only once that `commit` has returned.
+    pub fn append_deferred(
+        &mut self,
+        entry: AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<RecordId, AuditError> {
         if self.poisoned {
             return Err(AuditError::Poisoned {
                 path: self.path.clone(),
@@ -133,13 +147,20 @@ impl AuditLog {
             next_prev,
         };
         self.unsynced = true;
-        if self.sync_due(now) {
-            self.sync(now)?;
-        }
         Ok(RecordId {
             seq,
             hash: record.hash,
         })
+    }
+
+    /// Syncs the records appended so far when the fsync policy calls for it at `now`: always
+    /// under `FsyncPolicy::Always`, once the interval has passed under `Interval`. A no-op when
+    /// every record is already synced.
+    pub fn commit(&mut self, now: DateTime<Utc>) -> Result<(), AuditError> {
+        if self.unsynced && self.sync_due(now) {
+            self.sync(now)?;
+        }
+        Ok(())
     }
 
     /// Syncs appended records to stable storage now.
@@ -159,6 +180,11 @@ impl AuditLog {
             seq: self.tip.records,
             hash: self.tip.head_hash.clone(),
         }
+    }
+
+    /// Its fsync policy.
+    pub fn fsync_policy(&self) -> FsyncPolicy {
+        self.fsync
     }
 
     /// The log file.

@@ -1,10 +1,12 @@
 //! `ztpgate bench policy [--rules N] [--seconds S] [--json]`: decision rates of the policy layer,
 //! measured on one thread (see [`crate::bench`]); `ztpgate bench pnp …`: the PnP server load
-//! driver ([`pnp`]).
+//! driver ([`pnp`]); `ztpgate bench vstack-relay …`: the Smart Install relay benchmark
+//! ([`vstack`]).
 //!
 //! Inputs: command-line arguments only (validated here and in [`pnp`]).
 
 pub mod pnp;
+pub mod vstack;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -24,6 +26,9 @@ pub enum BenchCommand {
     /// Build with --release for meaningful figures.
     #[command(subcommand)]
     Pnp(pnp::PnpCommand),
+    /// Smart Install relay: messages/s and added latency versus direct TCP, on loopback.
+    /// Build with --release for meaningful figures.
+    VstackRelay(vstack::VstackRelayArgs),
 }
 
 /// Arguments of `bench policy`.
@@ -45,6 +50,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
     match cmd {
         BenchCommand::Policy(args) => policy(&args),
         BenchCommand::Pnp(cmd) => pnp::run(cmd),
+        BenchCommand::VstackRelay(args) => vstack::run(&args),
     }
 }
 

@@ -11,14 +11,17 @@
 //! audit, forward) → close (FIN passed on after a clean end) or reset (`SO_LINGER` 0 on both
 //! sockets after a denial, an idle timeout, an I/O error or an audit failure). Every verdict is
 //! written to the audit log *before* the bytes it allows are forwarded; if the record cannot be
-//! written the connection is reset (fail closed).
+//! written the connection is reset (fail closed). Under `fsync = "always"` records are committed
+//! in groups ([`GroupCommit`]): each record is still synced before its bytes move, but one
+//! fdatasync covers every record appended while the previous one ran.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::WriteHalf;
@@ -26,8 +29,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::audit::{AuditEntry, AuditLog};
-use crate::config::RelayUpstream;
+use crate::audit::{AuditEntry, AuditError, AuditLog};
+use crate::config::{FsyncPolicy, RelayUpstream};
 use crate::policy::access::CompiledAccess;
 use crate::proto::vstack::Limits;
 use crate::roles::vstack_guard::{Action, Endpoints, Flow, Guard, Inspection, Outcome};
@@ -85,8 +88,22 @@ pub struct VstackRelay {
     idle_timeout: Duration,
     upstream: RelayUpstream,
     audit: Arc<Mutex<AuditLog>>,
+    /// Group commit, set up by the first [`VstackRelay::serve`] when the log syncs every record;
+    /// unset otherwise (records are appended and synced per the log's policy in one step).
+    group_commit: OnceLock<GroupCommit>,
     /// Counters.
     pub stats: RelayStats,
+}
+
+/// Group commit of audit records: a connection appends its record, then syncs the log unless a
+/// sync that started after its append already covered it. Syncs are serialised, so while one
+/// runs the records of other connections pile up and the next sync covers them all.
+#[derive(Debug, Default)]
+struct GroupCommit {
+    /// Held while syncing.
+    syncing: Mutex<()>,
+    /// The highest `seq` known to be on stable storage.
+    durable: AtomicU64,
 }
 
 /// How a relayed connection ended.
@@ -113,6 +130,7 @@ impl VstackRelay {
             idle_timeout,
             upstream,
             audit,
+            group_commit: OnceLock::new(),
             stats: RelayStats::default(),
         }
     }
@@ -125,6 +143,9 @@ impl VstackRelay {
         max_connections: usize,
         mut stop: watch::Receiver<bool>,
     ) {
+        if self.audit.lock().await.fsync_policy() == FsyncPolicy::Always {
+            self.group_commit.get_or_init(GroupCommit::default);
+        }
         let slots = Arc::new(Semaphore::new(max_connections));
         let mut conns = JoinSet::new();
         while !*stop.borrow() {
@@ -297,16 +318,34 @@ impl VstackRelay {
                 return false;
             }
         };
-        let written = self
-            .audit
-            .lock()
-            .await
-            .append(entry, crate::clock::now_utc());
+        let now = crate::clock::now_utc();
+        let written = match self.group_commit.get() {
+            Some(group) => self.append_grouped(group, entry, now).await,
+            None => self.audit.lock().await.append(entry, now).map(drop),
+        };
         if let Err(err) = written {
             tracing::error!(%err, "smart install relay: cannot write the audit log");
             return false;
         }
         true
+    }
+
+    /// Appends `entry`, then makes sure it is on stable storage (see [`GroupCommit`]).
+    async fn append_grouped(
+        &self,
+        group: &GroupCommit,
+        entry: AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuditError> {
+        let seq = self.audit.lock().await.append_deferred(entry, now)?.seq;
+        let _syncing = group.syncing.lock().await;
+        if group.durable.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        let mut log = self.audit.lock().await;
+        off_runtime(|| log.commit(now))?;
+        group.durable.fetch_max(log.head().seq, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -344,6 +383,15 @@ fn original_destination(stream: &TcpStream) -> Result<SocketAddr, RelayError> {
         return Err(RelayError::Loop { addr });
     }
     Ok(addr)
+}
+
+/// Runs the blocking `f` (an fdatasync) without stalling the tasks queued on this worker: on a
+/// multi-threaded runtime they move to another worker meanwhile.
+fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 /// Makes the next close of `stream` send a TCP RST (`SO_LINGER` 0) instead of a FIN.

@@ -124,6 +124,21 @@ fn always_policy_syncs_every_record() {
 }
 
 #[test]
+fn deferred_appends_wait_for_one_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    let mut log = AuditLog::open(&path, FsyncPolicy::Always).unwrap();
+    assert_eq!(log.fsync_policy(), FsyncPolicy::Always);
+    log.append_deferred(entry(1), t(0)).unwrap();
+    let last = log.append_deferred(entry(2), t(0)).unwrap();
+    assert!(log.unsynced, "not synced before the commit");
+    log.commit(t(0)).unwrap();
+    assert!(!log.unsynced);
+    log.commit(t(1)).unwrap();
+    assert_eq!(verify_file(&path).unwrap().head_hash, last.hash);
+}
+
+#[test]
 fn rejects_oversized_records_without_writing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
