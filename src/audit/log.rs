@@ -166,9 +166,13 @@ impl AuditLog {
     /// Syncs appended records to stable storage now.
     pub fn flush(&mut self) -> Result<(), AuditError> {
         if self.unsynced {
-            self.file
-                .sync_data()
-                .map_err(|source| self.io_error("sync", source))?;
+            if let Err(source) = self.file.sync_data() {
+                // After a failed sync the kernel may have dropped the dirty pages: a later sync
+                // that succeeds proves nothing about the records written before it. Refuse
+                // further appends until the file is reopened and reverified.
+                self.poisoned = true;
+                return Err(self.io_error("sync", source));
+            }
             self.unsynced = false;
         }
         Ok(())
