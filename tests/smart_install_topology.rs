@@ -41,19 +41,7 @@ const SWITCH: &str = "10.77.2.10:4786";
 const SWITCH_V6: &str = "[fd77:2::10]:4786";
 const ATTACKER: &str = "10.77.3.66";
 
-/// The corpus modes that carry a URL or a command (everything but the three probes).
-const COMMAND_MODES: [&str; 9] = [
-    "legacy-test",
-    "get-config",
-    "msf-download",
-    "change-config",
-    "update-ios",
-    "execute",
-    "cve-2018-0171",
-    "split",
-    "pipelined",
-];
-
+/// Every `sim attack` mode; the first three are probes, the rest carry a URL or a command.
 const ALL_MODES: [&str; 12] = [
     "test",
     "talos",
@@ -399,7 +387,7 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
     //    dropped at the relay: the director's connection is reset and the switch does no TFTP.
     let before = gw.decisions().len();
     let mut denied = 0;
-    for (mode, result) in attack(&t.mgmt, SWITCH, &COMMAND_MODES, ATTACKER) {
+    for (mode, result) in attack(&t.mgmt, SWITCH, &ALL_MODES[3..], ATTACKER) {
         let report = result.unwrap_or_else(|e| panic!("{mode}: {e}"));
         assert!(
             report["outcome"] == "reset" || report["outcome"] == "closed",
