@@ -118,7 +118,6 @@ async fn record(
     relay: &RelayTarget,
     reason: &str,
 ) -> Result<(), ServeError> {
-    let rules: usize = ruleset.chains.iter().map(|c| c.rules.len()).sum();
     let entry = AuditEntry::operator(
         "ztpgate",
         "firewall-apply",
@@ -126,7 +125,7 @@ async fn record(
             "table": format!("inet {}", firewall::TABLE_NAME),
             "reason": reason,
             "chains": ruleset.chains.len(),
-            "rules": rules,
+            "rules": ruleset.rule_count(),
             "relay_port": relay.port,
             "relay_v4": relay.v4,
             "relay_v6": relay.v6,
@@ -140,7 +139,6 @@ async fn record(
 }
 
 fn summary(ruleset: &Ruleset, relay: &RelayTarget) -> String {
-    let rules: usize = ruleset.chains.iter().map(|c| c.rules.len()).sum();
     let steer: Vec<String> = [
         relay.v4.map(|a| a.to_string()),
         relay.v6.map(|a| format!("[{a}]")),
@@ -155,8 +153,9 @@ fn summary(ruleset: &Ruleset, relay: &RelayTarget) -> String {
         format!("director flows steered to {}", steer.join(", "))
     };
     format!(
-        "table inet {} ({} chains, {rules} rules; {steer})",
+        "table inet {} ({} chains, {} rules; {steer})",
         firewall::TABLE_NAME,
-        ruleset.chains.len()
+        ruleset.chains.len(),
+        ruleset.rule_count()
     )
 }

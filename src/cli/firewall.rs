@@ -98,15 +98,9 @@ pub fn relay_target(port: u16, addrs: &[IpAddr]) -> Result<RelayTarget, CliError
         ..RelayTarget::default()
     };
     for addr in addrs {
-        let taken = match addr {
-            IpAddr::V4(a) => relay.v4.replace(*a).is_some(),
-            IpAddr::V6(a) => relay.v6.replace(*a).is_some(),
-        };
-        if taken {
-            return Err(CliError::new(format!(
-                "--relay-addr {addr}: at most one relay address per family"
-            )));
-        }
+        relay
+            .add(*addr)
+            .map_err(|e| CliError::new(format!("--relay-addr {e}")))?;
     }
     Ok(relay)
 }
@@ -134,11 +128,11 @@ fn load(args: &FirewallArgs) -> Result<(Policy, RelayTarget), CliError> {
 }
 
 fn summary(ruleset: &Ruleset) -> String {
-    let rules: usize = ruleset.chains.iter().map(|c| c.rules.len()).sum();
     format!(
-        "applied table inet {}: {} chains, {rules} rules",
+        "applied table inet {}: {} chains, {} rules",
         firewall::TABLE_NAME,
-        ruleset.chains.len()
+        ruleset.chains.len(),
+        ruleset.rule_count()
     )
 }
 

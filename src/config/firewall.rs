@@ -51,19 +51,17 @@ pub(super) fn parse(
                 );
             }
             for addr in addrs {
-                if let Err(message) = add_address(&mut target, addr) {
-                    node.invalid(cx, message);
+                if let Err(e) = target.add(addr) {
+                    node.invalid(cx, e);
                 }
             }
         }
         (Some(_), None) => {}
         (None, _) => {
             for listen in &relay.listen {
-                let ip = listen.ip();
-                if !ip.is_unspecified() && target_addr(&target, ip).is_none() {
-                    // Loopback listeners are reported below when the firewall is managed.
-                    let _ = add_address(&mut target, ip);
-                }
+                // The first specific address of each family; unspecified ones cannot be targets
+                // and loopback ones are reported below when the firewall is managed.
+                let _ = target.add(listen.ip());
             }
         }
     }
@@ -115,27 +113,4 @@ fn check_managed(
             ),
         );
     }
-}
-
-fn target_addr(target: &RelayTarget, ip: IpAddr) -> Option<IpAddr> {
-    match ip {
-        IpAddr::V4(_) => target.v4.map(IpAddr::V4),
-        IpAddr::V6(_) => target.v6.map(IpAddr::V6),
-    }
-}
-
-fn add_address(target: &mut RelayTarget, addr: IpAddr) -> Result<(), String> {
-    if addr.is_unspecified() || addr.is_multicast() {
-        return Err(format!("{addr} cannot be a DNAT target"));
-    }
-    let taken = match addr {
-        IpAddr::V4(a) => target.v4.replace(a).is_some(),
-        IpAddr::V6(a) => target.v6.replace(a).is_some(),
-    };
-    if taken {
-        return Err(format!(
-            "{addr}: at most one relay address per address family"
-        ));
-    }
-    Ok(())
 }

@@ -81,7 +81,31 @@ impl Default for RelayTarget {
     }
 }
 
+/// Why an address cannot be added to a [`RelayTarget`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Unspecified or multicast addresses cannot be DNAT targets.
+    #[error("{0} cannot be a DNAT target")]
+    NotATarget(IpAddr),
+    /// The family already has its address.
+    #[error("{0}: at most one relay address per address family")]
+    FamilyTaken(IpAddr),
+}
+
 impl RelayTarget {
+    /// Adds `addr` as the relay address of its family.
+    pub fn add(&mut self, addr: IpAddr) -> Result<(), TargetError> {
+        if addr.is_unspecified() || addr.is_multicast() {
+            return Err(TargetError::NotATarget(addr));
+        }
+        match addr {
+            IpAddr::V4(a) if self.v4.is_none() => self.v4 = Some(a),
+            IpAddr::V6(a) if self.v6.is_none() => self.v6 = Some(a),
+            _ => return Err(TargetError::FamilyTaken(addr)),
+        }
+        Ok(())
+    }
+
     /// The relay address for `family`, if one was given.
     pub fn addr(&self, family: Family) -> Option<IpAddr> {
         match family {
@@ -98,6 +122,13 @@ pub struct Ruleset {
     pub chains: Vec<Chain>,
     /// `tftp_servers` entries that are DNS names and so cannot be matched by address.
     pub unmatched_hosts: Vec<String>,
+}
+
+impl Ruleset {
+    /// Rules in all chains.
+    pub fn rule_count(&self) -> usize {
+        self.chains.iter().map(|c| c.rules.len()).sum()
+    }
 }
 
 /// One chain of the table.

@@ -325,3 +325,22 @@ proptest! {
         prop_assert_eq!(run(&removal(), start), None);
     }
 }
+
+#[test]
+fn relay_target_takes_one_routable_address_per_family() {
+    let mut t = RelayTarget::default();
+    let v4: IpAddr = "192.0.2.1".parse().unwrap();
+    t.add(v4).unwrap();
+    t.add("2001:db8::1".parse().unwrap()).unwrap();
+    assert_eq!(
+        t.add("192.0.2.9".parse().unwrap()),
+        Err(TargetError::FamilyTaken("192.0.2.9".parse().unwrap()))
+    );
+    assert_eq!(t.v4, Some(Ipv4Addr::new(192, 0, 2, 1)), "the first one stays");
+    let mut empty = RelayTarget::default();
+    for bad in ["0.0.0.0", "::", "224.0.0.1"] {
+        let addr: IpAddr = bad.parse().unwrap();
+        assert_eq!(empty.add(addr), Err(TargetError::NotATarget(addr)));
+    }
+    assert_eq!(empty, RelayTarget::default());
+}
