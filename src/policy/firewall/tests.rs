@@ -336,7 +336,11 @@ fn relay_target_takes_one_routable_address_per_family() {
         t.add("192.0.2.9".parse().unwrap()),
         Err(TargetError::FamilyTaken("192.0.2.9".parse().unwrap()))
     );
-    assert_eq!(t.v4, Some(Ipv4Addr::new(192, 0, 2, 1)), "the first one stays");
+    assert_eq!(
+        t.v4,
+        Some(Ipv4Addr::new(192, 0, 2, 1)),
+        "the first one stays"
+    );
     let mut empty = RelayTarget::default();
     for bad in ["0.0.0.0", "::", "224.0.0.1"] {
         let addr: IpAddr = bad.parse().unwrap();
