@@ -11,6 +11,7 @@
 //! `image_delivery`) and `duration` for the duration syntax.
 
 mod device_auth;
+mod director;
 mod doc;
 mod duration;
 mod firewall;

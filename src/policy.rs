@@ -10,6 +10,7 @@
 pub mod access;
 pub mod auth;
 pub mod delivery;
+pub mod director;
 pub mod firewall;
 pub mod join;
 pub mod net;
@@ -162,4 +163,6 @@ pub struct Policy {
     pub image_delivery: delivery::ImageDeliveryPolicy,
     /// PnP device profiles and plans.
     pub pnp: provision::PnpPolicy,
+    /// Smart Install director: default files, groups, hardening.
+    pub director: director::DirectorPolicy,
 }

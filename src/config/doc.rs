@@ -179,6 +179,15 @@ impl<'a, 'i> Table<'a, 'i> {
         node
     }
 
+    /// Records a problem with the table as a whole (e.g. conflicting keys), at its header.
+    pub(super) fn invalid(&self, cx: &mut Ctx<'_>, message: impl Display) {
+        cx.error(
+            self.span.clone(),
+            &self.path,
+            ConfigErrorKind::Invalid(message.to_string()),
+        );
+    }
+
     /// Records that `key` is required here but absent.
     pub(super) fn missing(&self, cx: &mut Ctx<'_>, key: &str) {
         let path = child_path(&self.path, key);

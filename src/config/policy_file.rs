@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ConfigError;
 use crate::config::doc::{Ctx, Node, Table, UniqueNames, one_of};
-use crate::config::{device_auth, image_delivery, join_window, pnp, smart_install};
+use crate::config::{device_auth, director, image_delivery, join_window, pnp, smart_install};
 use crate::policy::auth::TrustAnchorSet;
 use crate::policy::net::{AddrSet, HostSet, IpNet};
 use crate::policy::{Mode, Policy};
@@ -56,6 +56,7 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
     });
     let image_delivery = root.with_section(cx, "image_delivery", image_delivery::parse);
     let pnp = root.with_section(cx, "pnp", |cx, t| pnp::parse(cx, t, &image_delivery));
+    let director = root.with_section(cx, "director", director::parse);
     Policy {
         name,
         description,
@@ -64,6 +65,7 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
         device_auth,
         image_delivery,
         pnp,
+        director,
     }
 }
 

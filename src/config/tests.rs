@@ -2,6 +2,7 @@
 //! kind, file order) here; each policy section and the gateway schema in `tests/`.
 
 mod device_auth;
+mod director;
 mod gateway;
 mod image_delivery;
 mod join_window;
