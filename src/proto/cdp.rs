@@ -20,10 +20,11 @@
 //!
 //! Checksum ([`checksum`]): the RFC 1071 Internet checksum over the CDP PDU (from the version
 //! byte to the end of the last TLV, with the checksum field as zero). For an odd-length PDU,
-//! Cisco does not pad with a zero byte as RFC 1071 says: it adds the last byte as a
-//! *sign-extended* 16-bit word (`0x00bb` when the byte's top bit is clear, `0xFFbb` when set).
-//! We implement exactly that (it is also what Wireshark verifies against); for even lengths it is
-//! plain RFC 1071.
+//! Cisco does not pad with a zero byte as RFC 1071 says: it adds the last byte to its 32-bit
+//! accumulator as a *signed char* (`+b`, or `b - 0x100` when the top bit is set) and then folds
+//! the carries. We implement exactly that; Wireshark verifies the same value (its
+//! `packet-cdp.c` emulates it with a byte swap and an off-by-one correction), which the fixtures
+//! check. For even lengths it is plain RFC 1071.
 //!
 //! Inputs: frames captured on a management interface — attacker-controlled. Bounds: a frame is
 //! at most [`MAX_FRAME_BYTES`]; the PDU is what the 802.3 length field says (≤ 1500 bytes, so

@@ -128,9 +128,9 @@ fn tlv(r: &mut Reader<'_>) -> Result<Tlv, DecodeError> {
         tlv_type::DEVICE_ID => Tlv::DeviceId(text()),
         tlv_type::ADDRESSES => Tlv::Addresses(addresses(kind, value)?),
         tlv_type::PORT_ID => Tlv::PortId(text()),
-        tlv_type::CAPABILITIES => Tlv::Capabilities(Capabilities(u32::from_be_bytes(
-            fixed(kind, value)?,
-        ))),
+        tlv_type::CAPABILITIES => {
+            Tlv::Capabilities(Capabilities(u32::from_be_bytes(fixed(kind, value)?)))
+        }
         tlv_type::SOFTWARE_VERSION => Tlv::SoftwareVersion(text()),
         tlv_type::PLATFORM => Tlv::Platform(text()),
         tlv_type::VTP_DOMAIN => Tlv::VtpDomain(text()),

@@ -1,9 +1,7 @@
 //! CDP encoding: TLVs into a PDU with its checksum, and a PDU into the Ethernet frame a switch
 //! sends (802.3 + LLC/SNAP to 01:00:0c:cc:cc:cc, padded to 60 bytes, optional 802.1Q tag).
 
-use super::decode::{
-    NLPID_IPV4, PROTO_IPV6, PROTOCOL_TYPE_8022, PROTOCOL_TYPE_NLPID, TPID_8021Q,
-};
+use super::decode::{NLPID_IPV4, PROTO_IPV6, PROTOCOL_TYPE_8022, PROTOCOL_TYPE_NLPID, TPID_8021Q};
 use super::types::{Address, Pdu, Tlv};
 use super::{CDP_MULTICAST, EncodeError, LLC_SNAP, MAX_ADDRESSES, MAX_PDU_BYTES, MAX_TLVS};
 use super::{MIN_FRAME_BYTES, checksum};
@@ -49,14 +47,13 @@ pub fn encode_frame(source: [u8; 6], vlan: Option<u16>, pdu: &Pdu) -> Result<Vec
         out.extend_from_slice(&vlan.to_be_bytes());
     }
     // encode_pdu bounds the PDU to MAX_PDU_BYTES, so the payload is at most 1500 bytes.
-    let payload_len = u16::try_from(LLC_SNAP.len() + body.len()).map_err(|_| {
-        EncodeError::PduTooLong {
+    let payload_len =
+        u16::try_from(LLC_SNAP.len() + body.len()).map_err(|_| EncodeError::PduTooLong {
             actual: body.len(),
             tlvs: pdu.tlvs.len(),
             max: MAX_PDU_BYTES,
             max_tlvs: MAX_TLVS,
-        }
-    })?;
+        })?;
     out.extend_from_slice(&payload_len.to_be_bytes());
     out.extend_from_slice(&LLC_SNAP);
     out.extend_from_slice(&body);

@@ -40,7 +40,10 @@ fn decodes_what_it_encodes() {
     assert_eq!(decoded.pdu, switch_pdu());
     let n = decoded.pdu.neighbor();
     assert_eq!(n.pid(), Some("WS-C2960X-48FPD-L"));
-    assert_eq!(n.version_line(), Some("Cisco IOS Software, C2960X Software"));
+    assert_eq!(
+        n.version_line(),
+        Some("Cisco IOS Software, C2960X Software")
+    );
     assert_eq!(n.native_vlan, Some(10));
     assert_eq!(n.capabilities.unwrap().names(), ["switch", "igmp"]);
 }
@@ -126,10 +129,17 @@ fn pdu_with(body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn rejects_tlv_lengths_below_header_or_past_the_end() {
-    for body in [&[0x00, 0x01, 0x00, 0x03][..], &[0x00, 0x01, 0x00, 0x09, b'a']] {
+    for body in [
+        &[0x00, 0x01, 0x00, 0x03][..],
+        &[0x00, 0x01, 0x00, 0x09, b'a'],
+    ] {
         assert!(matches!(
             decode_pdu(&pdu_with(body)),
-            Err(DecodeError::TlvLength { offset: 4, kind: 1, .. })
+            Err(DecodeError::TlvLength {
+                offset: 4,
+                kind: 1,
+                ..
+            })
         ));
     }
     assert!(matches!(
@@ -155,7 +165,10 @@ fn bounds_address_counts_and_entries() {
     let huge = [0x00, 0x02, 0x00, 0x08, 0xff, 0xff, 0xff, 0xff];
     assert!(matches!(
         decode_pdu(&pdu_with(&huge)),
-        Err(DecodeError::TooManyAddresses { declared: u32::MAX, .. })
+        Err(DecodeError::TooManyAddresses {
+            declared: u32::MAX,
+            ..
+        })
     ));
     // One entry announced, its address runs past the TLV.
     let short = [
@@ -172,7 +185,9 @@ fn bounds_address_counts_and_entries() {
 
 #[test]
 fn bounds_the_tlv_count() {
-    let body: Vec<u8> = (0..=MAX_TLVS).flat_map(|_| [0x7f, 0x00, 0x00, 0x04]).collect();
+    let body: Vec<u8> = (0..=MAX_TLVS)
+        .flat_map(|_| [0x7f, 0x00, 0x00, 0x04])
+        .collect();
     assert_eq!(
         decode_pdu(&pdu_with(&body)),
         Err(DecodeError::TooManyTlvs { max: MAX_TLVS })
@@ -216,7 +231,11 @@ fn address() -> impl Strategy<Value = Address> {
     prop_oneof![
         any::<[u8; 4]>().prop_map(|b| Address::Ipv4(Ipv4Addr::from(b))),
         any::<[u8; 16]>().prop_map(|b| Address::Ipv6(Ipv6Addr::from(b))),
-        (3u8..=255, prop::collection::vec(any::<u8>(), 0..9), prop::collection::vec(any::<u8>(), 0..20))
+        (
+            3u8..=255,
+            prop::collection::vec(any::<u8>(), 0..9),
+            prop::collection::vec(any::<u8>(), 0..20)
+        )
             .prop_map(|(protocol_type, protocol, address)| Address::Other {
                 protocol_type,
                 protocol,
