@@ -1,5 +1,6 @@
 //! `ztpgate cdp decode FILE [--json]`: decode one captured CDP Ethernet frame and print the
-//! neighbor it describes and every TLV.
+//! neighbor it describes and every TLV. `ztpgate cdp listen --interface IF`: capture CDP on an
+//! interface and print each neighbor record (or malformed frame) as a JSON line.
 //!
 //! Inputs: a file (or `-` for standard input) holding attacker-originated bytes, read up to
 //! [`MAX_INPUT_BYTES`]: either the raw frame, or hex text (whitespace ignored, `#` starts a
@@ -10,11 +11,14 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use crate::cli::{CliError, EXIT_FINDINGS};
+use crate::clock;
+use crate::edge::cdp_listener::{CdpListener, Observation};
 use crate::proto::cdp::{Frame, Tlv, decode_frame};
 
 /// Largest input read, in bytes (hex text of the largest frame, with comments).
@@ -25,6 +29,22 @@ pub const MAX_INPUT_BYTES: u64 = 64 << 10;
 pub enum CdpCommand {
     /// Decode a captured CDP frame (raw bytes or hex text).
     Decode(DecodeArgs),
+    /// Capture CDP on an interface and print neighbor records as JSON lines.
+    Listen(ListenArgs),
+}
+
+/// Arguments of `cdp listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Interface to capture on.
+    #[arg(long, value_name = "IF")]
+    pub interface: String,
+    /// Stop after this many neighbor records (0: never).
+    #[arg(long, default_value_t = 0)]
+    pub count: u64,
+    /// Give up after this many seconds (0: never); exit 1 if --count was not reached.
+    #[arg(long, default_value_t = 0)]
+    pub timeout_secs: u64,
 }
 
 /// Arguments of `cdp decode`.
@@ -41,7 +61,45 @@ pub struct DecodeArgs {
 pub fn run(cmd: CdpCommand) -> Result<ExitCode, CliError> {
     match cmd {
         CdpCommand::Decode(args) => decode(&args),
+        CdpCommand::Listen(args) => listen(&args),
     }
+}
+
+fn listen(args: &ListenArgs) -> Result<ExitCode, CliError> {
+    let mut listener =
+        CdpListener::open(&args.interface).map_err(|e| CliError::new(e.to_string()))?;
+    eprintln!("listening for CDP on {}", args.interface);
+    let deadline = (args.timeout_secs > 0)
+        .then(|| clock::now_monotonic() + Duration::from_secs(args.timeout_secs));
+    let mut seen = 0u64;
+    while args.count == 0 || seen < args.count {
+        if deadline.is_some_and(|d| clock::now_monotonic() >= d) {
+            return Err(CliError {
+                message: format!("timed out after {seen} of {} neighbor records", args.count),
+                code: EXIT_FINDINGS,
+            });
+        }
+        let observation = listener
+            .next_observation()
+            .map_err(|e| CliError::new(e.to_string()))?;
+        let line = match observation {
+            None => continue,
+            Some(Observation::Neighbor(record)) => {
+                seen += 1;
+                json!({ "event": "neighbor", "record": record })
+            }
+            Some(Observation::Malformed {
+                interface,
+                bytes,
+                error,
+            }) => json!({
+                "event": "malformed", "interface": interface, "bytes": bytes,
+                "error": error.to_string(),
+            }),
+        };
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Frame bytes from file contents: hex text when every byte is printable ASCII or whitespace
