@@ -67,18 +67,20 @@ fn dissect(text: &str) -> Dissection {
             () if line.starts_with("        Capabilities: ") => &mut d.capabilities,
             () => &mut None,
         };
-        if let Some((_, value)) = line.trim_start().split_once(": ") {
-            if slot.is_none() && line.starts_with("        ") && !line.starts_with("         ") {
-                *slot = Some(value.to_owned());
-            }
+        let top_field = line.starts_with("        ") && !line.starts_with("         ");
+        if let Some((_, value)) = line.trim_start().split_once(": ")
+            && slot.is_none()
+            && top_field
+        {
+            *slot = Some(value.to_owned());
         }
         if let Some(v) = field("        Software version: ") {
             d.version_lines.push(v);
         }
-        if let Some(data) = field("        Data: ") {
-            if let Some(last) = d.unknown.last_mut() {
-                last.1 = data;
-            }
+        if let Some(data) = field("        Data: ")
+            && let Some(last) = d.unknown.last_mut()
+        {
+            last.1 = data;
         }
         let address =
             field("            IP Address: ").or_else(|| field("            IPv6 Address: "));

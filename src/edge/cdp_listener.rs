@@ -65,7 +65,7 @@ impl NeighborRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observation {
     /// A valid CDP frame.
-    Neighbor(NeighborRecord),
+    Neighbor(Box<NeighborRecord>),
     /// A frame to the CDP address that is not valid CDP (VTP, DTP, a corrupt or hostile frame).
     Malformed {
         /// Local interface.
@@ -154,11 +154,10 @@ impl CdpListener {
         };
         let data: &[u8] = &packet;
         Ok(Some(match cdp::decode_frame(data) {
-            Ok(frame) => Observation::Neighbor(NeighborRecord::new(
-                &self.interface,
-                &frame,
-                clock::now_utc(),
-            )),
+            Ok(frame) => {
+                let record = NeighborRecord::new(&self.interface, &frame, clock::now_utc());
+                Observation::Neighbor(Box::new(record))
+            }
             Err(error) => Observation::Malformed {
                 interface: self.interface.clone(),
                 bytes: data.len(),

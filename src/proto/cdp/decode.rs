@@ -46,9 +46,10 @@ pub fn decode_frame(frame: &[u8]) -> Result<Frame, DecodeError> {
             ethertype: type_or_length,
         });
     }
+    let available = r.left();
     let payload = r.take(declared).ok_or(DecodeError::LengthBeyondFrame {
         declared,
-        available: r.left(),
+        available,
     })?;
     let mut p = Reader::new(payload);
     let snap: [u8; 8] = p.array("LLC/SNAP header")?;

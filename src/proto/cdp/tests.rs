@@ -1,3 +1,7 @@
+//! Unit and property tests of the CDP codec: round trips through the encoder, every typed
+//! rejection (destination, EtherType, SNAP, version, checksum, TLV and address bounds), and no
+//! panic on arbitrary or corrupted frames.
+
 #![allow(clippy::unwrap_used)]
 
 use std::net::{Ipv4Addr, Ipv6Addr};
