@@ -10,6 +10,7 @@ packages=(
   curl openssl udhcpc tftp-hpa          # real clients used by the tests
   tftpd-hpa                             # real TFTP server for the emulated switch
   python3                               # TCP listener/client in tests/firewall_netns.rs
+  tshark                                # independent CDP dissector (tests/cdp_fixtures.rs)
 )
 
 missing=()

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod cdp;
 pub mod certs;
 pub mod files;
 pub mod firewall;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Smart Install (TCP 4786) messages: decode and encode.
     #[command(subcommand)]
     Vstack(vstack::VstackCommand),
+    /// Cisco Discovery Protocol frames: decode.
+    #[command(subcommand)]
+    Cdp(cdp::CdpCommand),
     /// nftables table `inet ztpgate` from the Smart Install policy: plan, apply, remove.
     #[command(subcommand)]
     Firewall(firewall::FirewallCommand),
@@ -108,6 +112,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Sim(cmd) => sim::run(cmd),
         Command::Vstack(cmd) => vstack::run(cmd),
         Command::Firewall(cmd) => firewall::run(cmd),
+        Command::Cdp(cmd) => cdp::run(cmd),
     }
 }
 

@@ -1,9 +1,10 @@
 //! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
-//! server, a TFTP client, the Smart Install relay and the nftables (netlink) adapter. Everything
-//! that touches a socket lives here; decisions are made by the pure modules and only carried out
-//! here.
+//! server, a TFTP client, CDP capture, the Smart Install relay and the nftables (netlink)
+//! adapter. Everything that touches a socket lives here; decisions are made by the pure modules
+//! and only carried out here.
 
 pub mod admin;
+pub mod cdp_listener;
 pub mod client;
 pub mod files;
 pub mod listener;

@@ -2,11 +2,13 @@
 //! and bytes out — no sockets, no files, no async runtime, no clock (STYLE.md §2,
 //! `tests/architecture.rs`). Every input is treated as attacker-controlled and bounded.
 //!
+//! - [`cdp`]: Cisco Discovery Protocol frames (v1/v2), captured on the management network.
 //! - [`pnp`]: Cisco Plug-and-Play XML messages (`../shared/protocols/pnp.md`).
 //! - [`tftp`]: TFTP packets (RFC 1350, options per RFC 2347/2348).
 //! - [`vstack`]: Cisco Smart Install binary messages on TCP 4786
 //!   (`../shared/protocols/smart-install.md`).
 
+pub mod cdp;
 pub mod pnp;
 pub mod tftp;
 pub mod vstack;

@@ -11,6 +11,7 @@
 //! left the switch. Like a real client it trusts nobody and authenticates nobody; messages are
 //! decoded with the bounded `proto::vstack` codec, files are fetched with the bounded TFTP client.
 
+pub mod cdp;
 pub mod device;
 
 use std::net::SocketAddr;
@@ -126,6 +127,17 @@ pub enum Event {
     BadUrl {
         /// The URL.
         url: String,
+    },
+    /// A CDP frame was sent (or could not be), see [`cdp`].
+    Cdp {
+        /// The interface.
+        interface: String,
+        /// Whether it was sent.
+        ok: bool,
+        /// Frame size.
+        bytes: usize,
+        /// The failure, if any.
+        error: Option<String>,
     },
     /// A connection ended.
     Closed {

@@ -38,6 +38,9 @@ pub struct SwitchArgs {
     /// TFTP retransmissions per packet.
     #[arg(long, default_value_t = 5)]
     pub tftp_retries: u32,
+    /// CDP advertisements (off without --cdp-interface).
+    #[command(flatten)]
+    pub cdp: crate::sim::switch::cdp::CdpArgs,
 }
 
 /// Runs the switch until interrupted.
@@ -68,6 +71,8 @@ pub fn run(args: SwitchArgs) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let printer = tokio::spawn(print_events(rx));
+        crate::sim::switch::cdp::spawn(&args.cdp, &args.hostname, tx.clone())
+            .map_err(|e| CliError::new(e.to_string()))?;
         tokio::select! {
             r = serve(listener, device, opts, tx) => {
                 r.map_err(|e| CliError::new(format!("accept failed: {e}")))?;
