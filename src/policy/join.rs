@@ -156,7 +156,7 @@ impl Default for JoinWindowPolicy {
 }
 
 /// The three join-window states of Table 1-3.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JoinState {
     /// Zero-touch updates, on-demand updates and configuration backup allowed.
