@@ -8,10 +8,12 @@
 //! [`StoreError::Corrupt`], never a panic). Writes are transactional: a kill at any moment loses
 //! nothing committed.
 
+pub mod director;
 pub mod memory;
 pub mod migrations;
 pub mod pnp;
 pub mod sqlite;
+mod sqlite_director;
 mod sqlite_pnp;
 
 pub use memory::MemoryStore;

@@ -62,6 +62,17 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX pnp_history_by_serial ON pnp_history (serial, id);
     ",
     },
+    Migration {
+        version: 3,
+        name: "Smart Install director clients",
+        sql: "
+        CREATE TABLE director_clients (
+            mac    BLOB PRIMARY KEY CHECK (typeof(mac) = 'blob' AND length(mac) = 6),
+            idx    INTEGER NOT NULL UNIQUE CHECK (idx >= 1),
+            record TEXT NOT NULL
+        ) WITHOUT ROWID;
+    ",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -62,12 +62,12 @@ impl SqliteStore {
         Ok(Self { conn })
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits it.
     /// The connection, for the other tables' implementations.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
 
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits it.
     pub(crate) fn write(
         &mut self,
         op: &'static str,
