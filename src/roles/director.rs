@@ -7,6 +7,7 @@
 //! policy (`crate::policy::director`).
 
 pub mod client;
+pub mod database;
 pub mod views;
 
 #[cfg(test)]
@@ -16,4 +17,5 @@ pub use client::{
     ArtifactStatus, Backup, Client, DeviceType, Download, DownloadMethod, Health, StackMember,
     Stage, UpgradeState,
 };
+pub use database::{CdpFacts, Database, ZeroTouchPlan};
 pub use views::{DirectorInfo, render_config, render_download_status, render_status};

@@ -194,3 +194,146 @@ fn disabled_director_and_config_view() {
     assert_eq!(render_status(&d, &[], false), "SmartInstall: DISABLED\n");
     assert_eq!(cisco_mac(&[0, 0x18, 0x73, 0x63, 0x42, 0]), "0018.7363.4200");
 }
+
+mod database {
+    use super::*;
+    use crate::policy::director::{Artifacts, DirectorPolicy};
+    use crate::roles::director::database::{image_and_version, image_list_name};
+
+    const MAC: [u8; 6] = [0, 0x21, 0xa1, 0xab, 0x9b, 0x80];
+
+    fn policy() -> DirectorPolicy {
+        DirectorPolicy {
+            default: Artifacts {
+                image: Some("c2960x.tar".into()),
+                config: Some("seed.cfg".into()),
+                script: None,
+            },
+            ..DirectorPolicy::default()
+        }
+    }
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn dhcp_and_cdp_build_one_record_with_stable_indices() {
+        let mut db = Database::new(Vec::new());
+        db.on_dhcp(
+            MAC,
+            ip("10.77.2.10"),
+            Some("Switch"),
+            JoinState::Active,
+            at(1, 0, 0),
+        );
+        let cdp = CdpFacts {
+            source_mac: [0, 0x21, 0xa1, 0xab, 0x9b, 0x81],
+            device_id: Some("closet-1.example.net"),
+            pid: Some("WS-C2960X-48FPD-L"),
+            version_line: Some(
+                "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E3, RELEASE SOFTWARE (fc3)",
+            ),
+            addresses: &[ip("10.77.2.10")],
+            port_id: Some("GigabitEthernet1/0/1"),
+        };
+        let c = db.on_cdp(&cdp, JoinState::Active, at(1, 0, 5)).clone();
+        assert_eq!(
+            (c.index, c.mac),
+            (1, MAC),
+            "CDP matched the DHCP client by address"
+        );
+        assert_eq!(c.pid.as_deref(), Some("WS-C2960X-48FPD-L"));
+        assert_eq!(c.hostname.as_deref(), Some("Switch"));
+        assert_eq!(c.device_id.as_deref(), Some("closet-1.example.net"));
+        assert_eq!(
+            (c.image.as_deref(), c.version.as_deref()),
+            (Some("C2960X-UNIVERSALK9-M"), Some("15.2(7)E3"))
+        );
+        // An unknown neighbor gets the next index and is not Smart Install capable yet.
+        let other = CdpFacts {
+            source_mac: [2; 6],
+            addresses: &[ip("10.77.2.11")],
+            ..CdpFacts::default()
+        };
+        let o = db.on_cdp(&other, JoinState::Active, at(1, 0, 6)).clone();
+        assert_eq!((o.index, o.device_type), (2, DeviceType::NonSmartInstall));
+        db.on_probe(&[2; 6], true, at(1, 1, 0));
+        assert_eq!(
+            db.get(&[2; 6]).unwrap().device_type,
+            DeviceType::SmartInstall
+        );
+        // Reloaded from storage, indices continue.
+        let stored: Vec<Client> = db.clients().into_iter().cloned().collect();
+        let mut again = Database::new(stored);
+        again.on_dhcp([3; 6], ip("10.77.2.12"), None, JoinState::Hold, at(2, 0, 0));
+        assert_eq!(again.get(&[3; 6]).unwrap().index, 3);
+    }
+
+    #[test]
+    fn transfers_move_the_download_status_and_only_assigned_files_are_readable() {
+        let mut db = Database::new(Vec::new());
+        db.on_dhcp(MAC, ip("10.77.2.10"), None, JoinState::Active, at(1, 0, 0));
+        let p = policy();
+        let plan = db.plan(&MAC, &p).unwrap();
+        let list = image_list_name(&MAC);
+        assert_eq!(plan.image_list_file.as_deref(), Some(list.as_str()));
+        assert_eq!(plan.image_list, "c2960x.tar\n");
+        assert_eq!(
+            db.readable_files(ip("10.77.2.10"), &p),
+            [list.clone(), "c2960x.tar".into(), "seed.cfg".into()]
+        );
+        assert!(db.readable_files(ip("10.77.2.99"), &p).is_empty());
+        db.start_download(&MAC, DownloadMethod::ZeroTouch, &plan, at(1, 0, 0));
+        let c = ip("10.77.2.10");
+        db.on_transfer(c, &list, Some(Ok(())), &p, at(1, 0, 1));
+        assert_eq!(db.get(&MAC).unwrap().status_letters(), "P A a i");
+        db.on_transfer(c, "c2960x.tar", Some(Ok(())), &p, at(1, 2, 0));
+        db.on_transfer(c, "seed.cfg", None, &p, at(1, 2, 1));
+        assert_eq!(db.get(&MAC).unwrap().status_letters(), "P A a I c");
+        db.on_transfer(
+            c,
+            "seed.cfg",
+            Some(Err("TFTP timeout\n".into())),
+            &p,
+            at(1, 2, 5),
+        );
+        let d = db.get(&MAC).unwrap().download.clone().unwrap();
+        assert_eq!(
+            d.config,
+            ArtifactStatus::Failed {
+                reason: "TFTP timeout".into()
+            }
+        );
+        assert_eq!(d.image, ArtifactStatus::Upgraded { at: at(1, 2, 0) });
+        // Files outside the plan change nothing.
+        assert!(
+            db.on_transfer(c, "other.cfg", Some(Ok(())), &p, at(1, 3, 0))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn network_text_is_bounded_and_version_lines_parsed_defensively() {
+        let mut db = Database::new(Vec::new());
+        let long = "x".repeat(1000) + "\u{7}";
+        db.on_dhcp(
+            MAC,
+            ip("10.0.0.1"),
+            Some(&long),
+            JoinState::Active,
+            at(1, 0, 0),
+        );
+        assert_eq!(db.get(&MAC).unwrap().hostname.as_ref().unwrap().len(), 128);
+        for bad in [
+            "",
+            "(",
+            "()",
+            "Cisco (X) no version",
+            "Version 1 (",
+            ")(Version",
+        ] {
+            assert_eq!(image_and_version(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The director database in memory: clients keyed by MAC address, fed by what the network
+//! shows (DHCP leases, CDP advertisements, probe answers, TFTP transfers) and read by the
+//! zero-touch plan, the TFTP read permissions and the `show vstack` views.
+//!
+//! Pure: events in, changed records out (the caller stores them, `crate::store::director`);
+//! time comes in as `now`. Every value learned from the network is bounded
+//! ([`MAX_TEXT_CHARS`], control characters dropped) before it is kept.
+//!
+//! What is not publicly known about Smart Install (the client join and keepalive messages,
+//! smart-install.md §10) is replaced by what is: a client appears through DHCP or CDP, its
+//! details come from CDP, its health from the periodic probe, and its update progress from the
+//! TFTP transfers it makes.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::policy::director::{Assignment, ClientFacts, DirectorPolicy};
+use crate::policy::join::{JoinState, Mac};
+use crate::roles::director::client::{
+    ArtifactStatus, Client, DeviceType, Download, DownloadMethod,
+};
+
+/// Longest text kept from the network (hostnames, device IDs, versions), in characters.
+pub const MAX_TEXT_CHARS: usize = 128;
+
+/// What a CDP advertisement tells about a neighbor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CdpFacts<'a> {
+    /// Source MAC of the frame.
+    pub source_mac: [u8; 6],
+    /// Device ID (often `hostname` or `hostname.domain`).
+    pub device_id: Option<&'a str>,
+    /// PID from the platform string.
+    pub pid: Option<&'a str>,
+    /// First line of the software version.
+    pub version_line: Option<&'a str>,
+    /// Advertised IP addresses (interface and management).
+    pub addresses: &'a [IpAddr],
+    /// The neighbor's port that sent the frame.
+    pub port_id: Option<&'a str>,
+}
+
+/// The zero-touch plan for one client: what DHCP announces and TFTP serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZeroTouchPlan {
+    /// Name of the generated image list file (option 125 sub-option 5).
+    pub image_list_file: Option<String>,
+    /// Its content.
+    pub image_list: String,
+    /// The assignment it comes from.
+    pub assignment: Assignment,
+}
+
+/// Every client the director knows.
+#[derive(Clone, Debug, Default)]
+pub struct Database {
+    clients: BTreeMap<[u8; 6], Client>,
+    next_index: u32,
+}
+
+impl Database {
+    /// The database holding `clients` (as stored).
+    pub fn new(clients: Vec<Client>) -> Self {
+        let next_index = clients.iter().map(|c| c.index).max().unwrap_or(0) + 1;
+        Self {
+            clients: clients.into_iter().map(|c| (c.mac, c)).collect(),
+            next_index,
+        }
+    }
+
+    /// Every client, by index.
+    pub fn clients(&self) -> Vec<&Client> {
+        let mut all: Vec<&Client> = self.clients.values().collect();
+        all.sort_by_key(|c| c.index);
+        all
+    }
+
+    /// The client with `mac`.
+    pub fn get(&self, mac: &[u8; 6]) -> Option<&Client> {
+        self.clients.get(mac)
+    }
+
+    /// The client using `ip`.
+    pub fn by_ip(&self, ip: IpAddr) -> Option<&Client> {
+        self.clients.values().find(|c| c.ip == Some(ip))
+    }
+
+    /// DHCP gave `mac` the address `ip`: the client is created (join state `join`) or updated.
+    pub fn on_dhcp(
+        &mut self,
+        mac: [u8; 6],
+        ip: IpAddr,
+        hostname: Option<&str>,
+        join: JoinState,
+        now: DateTime<Utc>,
+    ) -> &Client {
+        let client = self.entry(mac, join, now);
+        client.ip = Some(ip);
+        if let Some(h) = hostname.map(clean).filter(|h| !h.is_empty()) {
+            client.hostname = Some(h);
+        }
+        client.join = join;
+        client.last_seen = now;
+        client
+    }
+
+    /// A CDP advertisement: the client with one of its addresses is updated, or a client keyed
+    /// by the frame's source MAC is created (not Smart Install capable until it answers a probe).
+    pub fn on_cdp(&mut self, facts: &CdpFacts<'_>, join: JoinState, now: DateTime<Utc>) -> &Client {
+        let known = self
+            .clients
+            .values()
+            .find(|c| c.ip.is_some_and(|ip| facts.addresses.contains(&ip)))
+            .map(|c| c.mac);
+        let mac = known.unwrap_or(facts.source_mac);
+        let client = self.entry(mac, join, now);
+        if known.is_none() && client.device_type == DeviceType::Pending {
+            client.device_type = DeviceType::NonSmartInstall;
+        }
+        if client.ip.is_none() {
+            client.ip = facts.addresses.first().copied();
+        }
+        if let Some(id) = facts.device_id {
+            let id = clean(id);
+            if client.hostname.is_none() {
+                client.hostname = id.split('.').next().map(str::to_owned);
+            }
+            client.device_id = Some(id);
+        }
+        if let Some(pid) = facts.pid {
+            client.pid = Some(clean(pid));
+        }
+        if let Some((image, version)) = facts.version_line.and_then(image_and_version) {
+            client.image = Some(image);
+            client.version = Some(version);
+        }
+        client.hops = 1;
+        client.last_seen = now;
+        client
+    }
+
+    /// A probe of `mac` was answered or missed.
+    pub fn on_probe(
+        &mut self,
+        mac: &[u8; 6],
+        answered: bool,
+        now: DateTime<Utc>,
+    ) -> Option<&Client> {
+        let client = self.clients.get_mut(mac)?;
+        client.probed(answered, now);
+        Some(client)
+    }
+
+    /// What `mac` gets by `policy`, with the image list generated for it.
+    pub fn plan(&self, mac: &[u8; 6], policy: &DirectorPolicy) -> Option<ZeroTouchPlan> {
+        let client = self.clients.get(mac)?;
+        let stack: Vec<(u8, String)> = client
+            .stack
+            .iter()
+            .map(|m| (m.number, m.pid.clone()))
+            .collect();
+        let facts = ClientFacts {
+            mac: Some(Mac(client.mac)),
+            pid: client.pid.as_deref(),
+            upstream: client.upstream.map(Mac),
+            stack: &stack,
+        };
+        let assignment = policy.assign(&facts)?;
+        let image_list_file = (!assignment.images.is_empty()).then(|| image_list_name(&client.mac));
+        Some(ZeroTouchPlan {
+            image_list_file,
+            image_list: assignment.image_list(),
+            assignment,
+        })
+    }
+
+    /// Starts an update of `mac` by `plan` (every artifact of the plan not started yet).
+    pub fn start_download(
+        &mut self,
+        mac: &[u8; 6],
+        method: DownloadMethod,
+        plan: &ZeroTouchPlan,
+        now: DateTime<Utc>,
+    ) -> Option<&Client> {
+        let client = self.clients.get_mut(mac)?;
+        let wanted = |yes: bool| {
+            if yes {
+                ArtifactStatus::NotStarted
+            } else {
+                ArtifactStatus::NotRequested
+            }
+        };
+        let a = &plan.assignment;
+        let image = !a.images.is_empty() && method != DownloadMethod::ConfigUpgrade;
+        let config = a.config.is_some() && method != DownloadMethod::ImageUpgrade;
+        client.download = Some(Download {
+            method,
+            image: wanted(image),
+            config: wanted(config),
+            script: wanted(a.script.is_some() && method == DownloadMethod::ZeroTouch),
+            started: now,
+        });
+        Some(client)
+    }
+
+    /// A TFTP transfer by the client at `ip` of `file` started (`None`), or ended with `result`:
+    /// the matching artifact of its download moves on. The image list counts toward the image.
+    pub fn on_transfer(
+        &mut self,
+        ip: IpAddr,
+        file: &str,
+        result: Option<Result<(), String>>,
+        policy: &DirectorPolicy,
+        now: DateTime<Utc>,
+    ) -> Option<&Client> {
+        let mac = self.by_ip(ip)?.mac;
+        let plan = self.plan(&mac, policy)?;
+        let client = self.clients.get_mut(&mac)?;
+        let download = client.download.as_mut()?;
+        let a = &plan.assignment;
+        let is_list = plan.image_list_file.as_deref() == Some(file);
+        let is_image = a.images.iter().any(|i| i == file);
+        let slot = if is_list || is_image {
+            &mut download.image
+        } else if a.config.as_deref() == Some(file) {
+            &mut download.config
+        } else if a.script.as_deref() == Some(file) {
+            &mut download.script
+        } else {
+            return None;
+        };
+        if *slot == ArtifactStatus::NotRequested {
+            return None;
+        }
+        // The image is done when the last image of the list has arrived, not before.
+        let last_image = a.images.last().is_some_and(|i| i == file);
+        *slot = match result {
+            None => ArtifactStatus::Upgrading,
+            Some(Err(reason)) => ArtifactStatus::Failed {
+                reason: clean(&reason),
+            },
+            Some(Ok(())) if is_list || (is_image && !last_image) => ArtifactStatus::Upgrading,
+            Some(Ok(())) => ArtifactStatus::Upgraded { at: now },
+        };
+        client.last_seen = now;
+        Some(client)
+    }
+
+    /// The files the client at `ip` may read over TFTP: its image list and what its plan names.
+    pub fn readable_files(&self, ip: IpAddr, policy: &DirectorPolicy) -> Vec<String> {
+        let Some(client) = self.by_ip(ip) else {
+            return Vec::new();
+        };
+        let Some(plan) = self.plan(&client.mac, policy) else {
+            return Vec::new();
+        };
+        let a = plan.assignment;
+        plan.image_list_file
+            .into_iter()
+            .chain(a.images)
+            .chain(a.config)
+            .chain(a.script)
+            .collect()
+    }
+
+    /// Removes the client with `mac` (e.g. after its replacement took over).
+    pub fn remove(&mut self, mac: &[u8; 6]) -> Option<Client> {
+        self.clients.remove(mac)
+    }
+
+    fn entry(&mut self, mac: [u8; 6], join: JoinState, now: DateTime<Utc>) -> &mut Client {
+        let next = &mut self.next_index;
+        self.clients.entry(mac).or_insert_with(|| {
+            let index = *next;
+            *next = next.saturating_add(1);
+            Client::new(index, mac, join, now)
+        })
+    }
+}
+
+/// The image list file generated for a client: `imagelist-<mac>.txt`.
+pub fn image_list_name(mac: &[u8; 6]) -> String {
+    format!("imagelist-{}.txt", hex::encode(mac))
+}
+
+/// Bounded, printable text.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TEXT_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// `(image, version)` from an IOS version line such as `Cisco IOS Software, C2960X Software
+/// (C2960X-UNIVERSALK9-M), Version 15.2(7)E3, RELEASE SOFTWARE (fc3)`.
+pub fn image_and_version(line: &str) -> Option<(String, String)> {
+    let open = line.find('(')?;
+    let close = open + line.get(open..)?.find(')')?;
+    let image = clean(line.get(open + 1..close)?);
+    let after = line.get(close..)?;
+    let v = after.find("Version ")? + "Version ".len();
+    let version: String = after
+        .get(v..)?
+        .chars()
+        .take_while(|c| !matches!(c, ',' | ' '))
+        .collect();
+    (!image.is_empty() && !version.is_empty()).then(|| (image, clean(&version)))
+}
