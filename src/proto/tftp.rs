@@ -30,6 +30,9 @@ pub const MAX_TEXT_BYTES: usize = 255;
 /// Most options in one request or OACK.
 pub const MAX_OPTIONS: usize = 16;
 
+pub mod options;
+pub mod transfer;
+
 const OP_RRQ: u16 = 1;
 const OP_WRQ: u16 = 2;
 const OP_DATA: u16 = 3;
