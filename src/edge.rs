@@ -11,5 +11,6 @@ pub mod netlink;
 pub mod pnp;
 pub mod sudi_verifier;
 pub mod tftp_client;
+pub mod tftp_server;
 pub mod tls;
 pub mod vstack_relay;

@@ -112,6 +112,32 @@ pub enum Violation {
     },
 }
 
+/// Either side of a transfer, for drivers that run both the same way.
+pub trait Machine {
+    /// Handles one datagram from the peer.
+    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action>;
+    /// Handles the deadline passing.
+    fn handle_timeout(&mut self, now: Instant) -> Vec<Action>;
+}
+
+impl<S: BlockSource> Machine for Sender<S> {
+    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action> {
+        Self::handle_input(self, now, datagram)
+    }
+    fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+        Self::handle_timeout(self, now)
+    }
+}
+
+impl<K: BlockSink> Machine for Receiver<K> {
+    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action> {
+        Self::handle_input(self, now, datagram)
+    }
+    fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+        Self::handle_timeout(self, now)
+    }
+}
+
 /// Where a [`Sender`] reads file data.
 pub trait BlockSource {
     /// Fills `buf` from byte `offset` of the file; returns how many bytes were read (fewer than

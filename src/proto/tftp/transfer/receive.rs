@@ -153,6 +153,14 @@ impl<K: BlockSink> Receiver<K> {
         self.bytes
     }
 
+    /// The final ACK once the transfer is done, for a driver that dallies without the machine.
+    pub fn final_ack(&self) -> Option<Vec<u8>> {
+        match self.state {
+            State::Done(last) => Some(ack_datagram(last)),
+            State::Running | State::Failed => None,
+        }
+    }
+
     /// Gives back the sink.
     pub fn into_sink(self) -> K {
         self.sink
