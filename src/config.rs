@@ -20,6 +20,7 @@ mod join_window;
 mod pnp;
 mod policy_file;
 mod smart_install;
+mod tftp;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,8 @@ use std::time::Duration;
 use crate::config::gateway::PolicySource;
 use crate::config::policy_file::PolicyPaths;
 use crate::policy::Policy;
+
+pub use tftp::{TftpAssignment, TftpConfig};
 
 /// Loads a gateway configuration file and the policy file it names. Relative paths in it resolve
 /// against the file's directory.
@@ -181,6 +184,8 @@ pub struct GatewayConfig {
     pub smart_install_relay: SmartInstallRelayConfig,
     /// The nftables table `inet ztpgate`, kept in place by `ztpgate serve`.
     pub firewall: FirewallConfig,
+    /// The director's TFTP server (`[tftp]`).
+    pub tftp: TftpConfig,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.
