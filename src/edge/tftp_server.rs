@@ -206,7 +206,7 @@ impl TftpServer {
         let (mut sender, first) =
             Sender::start(params, FileSource(file), size, oack(&negotiation), now);
         let datagram = params.block_bytes.saturating_add(4);
-        let result = session::drive(socket, &mut sender, first, datagram, stop).await;
+        let result = session::drive(socket, &mut sender, first, datagram, false, stop).await;
         Ok(Finished {
             result,
             stored: None,
@@ -245,7 +245,8 @@ impl TftpServer {
         let max = limits.max_write_bytes;
         let (mut receiver, first) = Receiver::start(params, upload, max, Some(opening), now);
         let datagram = params.block_bytes.saturating_add(4);
-        let result = session::drive(socket, &mut receiver, first, datagram, stop).await;
+        let result = session::drive(socket, &mut receiver, first, datagram, true, stop).await;
+        // Held back by `drive`: sent by `transfer` once the upload is stored.
         let final_ack = receiver.final_ack();
         let upload = receiver.into_sink();
         let (result, stored) = match result {
@@ -253,6 +254,7 @@ impl TftpServer {
                 Ok(path) => (Ok(bytes), Some(path.display().to_string())),
                 Err(err) => {
                     tracing::warn!(%err, "tftp: cannot store an upload");
+                    send_error(socket, incoming.client, ErrorCode::DiskFull, "cannot store").await;
                     (Err(TransferError::Sink), None)
                 }
             },

@@ -20,13 +20,16 @@ use crate::proto::tftp::transfer::{
     Action, BlockSink, BlockSource, Machine, TransferError,
 };
 
-/// Runs `machine` over `socket` from its `first` actions to the end of the transfer. A stop
-/// signal fails the transfer.
+/// Runs `machine` over `socket` from its `first` actions to the end of the transfer. With
+/// `hold_final`, the datagrams that come with a successful end (an upload's final ACK) are not
+/// sent: the caller sends the final ACK once the file is safely stored. A stop signal fails the
+/// transfer.
 pub(super) async fn drive<M: Machine>(
     socket: &UdpSocket,
     machine: &mut M,
     first: Vec<Action>,
     max_datagram: usize,
+    hold_final: bool,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<u64, TransferError> {
     let mut buf = vec![0u8; max_datagram.saturating_add(1)];
@@ -34,8 +37,10 @@ pub(super) async fn drive<M: Machine>(
     let mut deadline = crate::clock::now_monotonic();
     loop {
         let mut end = None;
+        let hold = hold_final && actions.iter().any(|a| matches!(a, Action::Done { .. }));
         for action in actions.drain(..) {
             match action {
+                Action::Send(_) if hold => {}
                 Action::Send(bytes) => {
                     if let Err(err) = socket.send(&bytes).await {
                         tracing::debug!(%err, "tftp: send failed");
@@ -65,9 +70,10 @@ pub(super) async fn drive<M: Machine>(
     }
 }
 
-/// The dally after a completed upload (RFC 1350 §6): for `dally`, answers any datagram (a
-/// retransmitted final block: our final ACK was lost) with the final ACK again.
+/// Sends the final ACK of a stored upload, then dallies (RFC 1350 §6): for `dally`, answers any
+/// datagram (a retransmitted final block: our final ACK was lost) with the final ACK again.
 pub(super) async fn linger(socket: &UdpSocket, final_ack: &[u8], dally: std::time::Duration) {
+    let _ = socket.send(final_ack).await;
     let until = tokio::time::Instant::from_std(crate::clock::now_monotonic() + dally);
     let mut buf = [0u8; 16];
     while let Ok(Ok(_)) = tokio::time::timeout_at(until, socket.recv(&mut buf)).await {
