@@ -108,7 +108,10 @@ async fn probe_oack(server: SocketAddr, name: &str, blksize: usize) -> String {
     let text = match reply {
         Ok(Ok((len, from))) => {
             let abort = Packet::error(ztpgate::proto::tftp::ErrorCode::NotDefined, "probe");
-            socket.send_to(&abort.encode().unwrap(), from).await.unwrap();
+            socket
+                .send_to(&abort.encode().unwrap(), from)
+                .await
+                .unwrap();
             match Packet::decode(&buf[..len]) {
                 Ok(Packet::OAck { options }) => options
                     .iter()
@@ -154,7 +157,10 @@ async fn main() {
     let name = a.file.file_name().unwrap().to_str().unwrap().to_owned();
     let ours = start_ztpgate(&a.file, state.path());
     let size = expected.len() as f64 / (1024.0 * 1024.0);
-    println!("file: {name}, {size:.1} MiB; blksize {}; runs {}", a.blksize, a.runs);
+    println!(
+        "file: {name}, {size:.1} MiB; blksize {}; runs {}",
+        a.blksize, a.runs
+    );
     let servers = [("ztpgate", ours), ("other", a.other)];
     for (label, addr) in servers {
         println!(

@@ -20,9 +20,9 @@ mod join_window;
 mod pnp;
 mod policy_file;
 mod smart_install;
-mod tftp;
 #[cfg(test)]
 mod tests;
+mod tftp;
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -144,7 +144,12 @@ fn real_clients_fetch_assigned_files_byte_exact() {
     let out = files.dir.path().join("got");
     let o = tftp(&port, &format!("get images/c2960.bin {}", out.display()));
     let got = std::fs::read(&out).unwrap_or_default();
-    assert!(got == content(700_000, 1), "{} bytes; {}", got.len(), text(&o));
+    assert!(
+        got == content(700_000, 1),
+        "{} bytes; {}",
+        got.len(),
+        text(&o)
+    );
     std::fs::remove_file(&out).unwrap();
 
     let o = curl(&port, "images/c2960.bin", &out, &["--tftp-blksize", "1468"]);
@@ -215,7 +220,12 @@ fn tftp_hpa_uploads_land_in_the_backup_dir_sanitized_and_capped() {
     let o = tftp(&port, &format!("put {} ../sw1.confg", local.display()));
     let stored = files.backups().join("127.0.0.1__sw1.confg");
     let got = std::fs::read(&stored).unwrap_or_default();
-    assert!(got == content(20_000, 4), "{} bytes; {}", got.len(), text(&o));
+    assert!(
+        got == content(20_000, 4),
+        "{} bytes; {}",
+        got.len(),
+        text(&o)
+    );
     assert!(!files.dir.path().join("sw1.confg").exists());
     assert!(!files.root().join("sw1.confg").exists());
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 use crate::config::doc::{Ctx, Node, Table, one_of};
 use crate::config::duration::parse_duration;
 use crate::config::firewall;
-use crate::config::tftp;
 use crate::config::policy_file::{self, PolicyPaths, required_list};
+use crate::config::tftp;
 use crate::config::{
     AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FilesConfig, FsyncPolicy,
     GatewayConfig, PkiConfig, PnpServerConfig, RelayUpstream, SmartInstallRelayConfig, StoreConfig,

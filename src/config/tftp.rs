@@ -165,9 +165,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("policies")).unwrap();
         std::fs::write(dir.path().join("policies/p.toml"), POLICY).unwrap();
-        let text = format!(
-            "[gateway]\ndata_dir = \"/srv/z\"\npolicy = \"policies/p.toml\"\n{tftp}"
-        );
+        let text =
+            format!("[gateway]\ndata_dir = \"/srv/z\"\npolicy = \"policies/p.toml\"\n{tftp}");
         from_toml("gw.toml", &text, dir.path())
     }
 
@@ -194,7 +193,10 @@ mod tests {
         assert_eq!(c.listen, vec!["0.0.0.0:69".parse().unwrap()]);
         assert_eq!(c.root, Path::new("/srv/tftp"));
         assert_eq!(c.backup_dir, Path::new("/srv/z/bk"));
-        assert_eq!((c.max_write_bytes, c.max_transfers, c.retries), (1000, 3, 2));
+        assert_eq!(
+            (c.max_write_bytes, c.max_transfers, c.retries),
+            (1000, 3, 2)
+        );
         assert_eq!(c.timeout, Duration::from_secs(3));
         assert_eq!(
             c.assign,

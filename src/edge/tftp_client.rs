@@ -100,12 +100,37 @@ pub enum TftpError {
     Transfer(TransferError),
 }
 
+/// The time scale of one transfer for the sans-IO machines: time since the transfer started.
+#[derive(Clone, Copy, Debug)]
+pub struct TransferClock {
+    origin: std::time::Instant,
+}
+
+impl TransferClock {
+    /// A clock starting now.
+    pub fn start() -> Self {
+        Self {
+            origin: crate::clock::now_monotonic(),
+        }
+    }
+
+    /// Time since the start.
+    pub fn now(&self) -> Duration {
+        crate::clock::now_monotonic().saturating_duration_since(self.origin)
+    }
+
+    /// The tokio instant of `at` (time since the start), for `sleep_until`.
+    pub fn instant(&self, at: Duration) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.origin + at)
+    }
+}
+
 /// Downloads `filename` from the TFTP server at `server`.
 pub async fn get(server: SocketAddr, filename: &str, opts: Options) -> Result<Vec<u8>, TftpError> {
     let mut t = Transfer::open(server, opts).await?;
     let rrq = Packet::Rrq(request(filename, &opts, Some(0))).encode()?;
     let (first, raw) = t.handshake(&rrq, 1).await?;
-    let now = crate::clock::now_monotonic();
+    let now = t.clock.now();
     let max = opts.max_bytes as u64;
     let (mut receiver, actions) = match first {
         Packet::OAck { options } => {
@@ -143,7 +168,7 @@ pub async fn put(
         Packet::Ack { block: 0 } => t.params(DEFAULT_BLOCK_BYTES, 1),
         other => return Err(t.unexpected(other).await),
     };
-    let now = crate::clock::now_monotonic();
+    let now = t.clock.now();
     let (mut sender, actions) = Sender::start(params, data, data.len() as u64, None, now);
     t.drive(&mut sender, actions).await?;
     Ok(())
@@ -176,6 +201,7 @@ struct Transfer {
     tid: Option<u16>,
     opts: Options,
     buf: Vec<u8>,
+    clock: TransferClock,
 }
 
 impl Transfer {
@@ -193,6 +219,7 @@ impl Transfer {
             tid: None,
             opts,
             buf: vec![0u8; MAX_DATAGRAM_BYTES.saturating_add(1)],
+            clock: TransferClock::start(),
         })
     }
 
@@ -215,7 +242,11 @@ impl Transfer {
 
     /// Sends the request until the server's first reply arrives; returns it decoded and raw.
     /// An ERROR reply ends the transfer.
-    async fn handshake(&mut self, request: &[u8], want: u16) -> Result<(Packet, Vec<u8>), TftpError> {
+    async fn handshake(
+        &mut self,
+        request: &[u8],
+        want: u16,
+    ) -> Result<(Packet, Vec<u8>), TftpError> {
         for attempt in 0..=self.opts.retries {
             self.socket.send_to(request, self.peer()).await?;
             let deadline = tokio::time::sleep(self.opts.timeout);
@@ -280,7 +311,7 @@ impl Transfer {
         machine: &mut M,
         mut actions: Vec<Action>,
     ) -> Result<u64, TftpError> {
-        let mut deadline = crate::clock::now_monotonic();
+        let mut deadline = self.clock.now();
         loop {
             let mut end = None;
             for action in actions.drain(..) {
@@ -298,18 +329,18 @@ impl Transfer {
                 Some(Err(reason)) => return Err(self.failure(reason)),
                 None => {}
             }
-            let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
+            let sleep = tokio::time::sleep_until(self.clock.instant(deadline));
             actions = tokio::select! {
                 r = self.socket.recv_from(&mut self.buf) => {
                     let (len, from) = r?;
                     if self.is_from_server(from).await? {
-                        let now = crate::clock::now_monotonic();
+                        let now = self.clock.now();
                         machine.handle_input(now, self.buf.get(..len).unwrap_or_default())
                     } else {
                         Vec::new()
                     }
                 }
-                () = sleep => machine.handle_timeout(crate::clock::now_monotonic()),
+                () = sleep => machine.handle_timeout(self.clock.now()),
             };
         }
     }

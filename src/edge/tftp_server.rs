@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 pub use access::{AssignmentTable, Authorizer, NameProblem, Refusal};
 
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
+use crate::edge::tftp_client::TransferClock;
 use crate::proto::tftp::options::{self, Direction, Negotiation, OptionError, ServerLimits};
 use crate::proto::tftp::transfer::{Params, Receiver, Sender, TransferError};
 use crate::proto::tftp::{ErrorCode, MAX_DATAGRAM_BYTES, Mode, Packet, Request};
@@ -194,19 +195,18 @@ impl TftpServer {
         let file = std::fs::File::open(&path).map_err(|_| Refusal::NotFound)?;
         let size = file.metadata().map_err(|_| Refusal::NotFound)?.len();
         let limits = &self.settings.limits;
-        let negotiation = options::negotiate(
-            &req.options,
-            Direction::Read { file_bytes: size },
-            limits,
-        )
-        .map_err(|_| Refusal::TooLarge)?;
+        let negotiation =
+            options::negotiate(&req.options, Direction::Read { file_bytes: size }, limits)
+                .map_err(|_| Refusal::TooLarge)?;
         self.granted(incoming, &negotiation, Some(size)).await;
         let params = self.params(&negotiation);
-        let now = crate::clock::now_monotonic();
+        let clock = TransferClock::start();
+        let now = clock.now();
         let (mut sender, first) =
             Sender::start(params, FileSource(file), size, oack(&negotiation), now);
         let datagram = params.block_bytes.saturating_add(4);
-        let result = session::drive(socket, &mut sender, first, datagram, false, stop).await;
+        let result =
+            session::drive(socket, &mut sender, first, datagram, false, &clock, stop).await;
         Ok(Finished {
             result,
             stored: None,
@@ -241,11 +241,13 @@ impl TftpServer {
         self.granted(incoming, &negotiation, None).await;
         let params = self.params(&negotiation);
         let opening = oack(&negotiation).unwrap_or_else(|| vec![0x00, 0x04, 0x00, 0x00]);
-        let now = crate::clock::now_monotonic();
+        let clock = TransferClock::start();
+        let now = clock.now();
         let max = limits.max_write_bytes;
         let (mut receiver, first) = Receiver::start(params, upload, max, Some(opening), now);
         let datagram = params.block_bytes.saturating_add(4);
-        let result = session::drive(socket, &mut receiver, first, datagram, true, stop).await;
+        let result =
+            session::drive(socket, &mut receiver, first, datagram, true, &clock, stop).await;
         // Held back by `drive`: sent by `transfer` once the upload is stored.
         let final_ack = receiver.final_ack();
         let upload = receiver.into_sink();

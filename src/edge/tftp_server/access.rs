@@ -86,7 +86,10 @@ impl AssignmentTable {
     /// Lets `client` read `name` (a relative path under the root); refuses unsafe names.
     pub fn assign(&mut self, client: IpAddr, name: &str) -> Result<(), NameProblem> {
         let name = safe_relative(name)?;
-        self.files.entry(client).or_default().insert(name.to_owned());
+        self.files
+            .entry(client)
+            .or_default()
+            .insert(name.to_owned());
         Ok(())
     }
 }
@@ -94,7 +97,10 @@ impl AssignmentTable {
 impl Authorizer for AssignmentTable {
     fn authorize_read(&self, client: IpAddr, filename: &str) -> Result<PathBuf, Refusal> {
         let name = safe_relative(filename).map_err(Refusal::UnsafeName)?;
-        let assigned = self.files.get(&client).is_some_and(|set| set.contains(name));
+        let assigned = self
+            .files
+            .get(&client)
+            .is_some_and(|set| set.contains(name));
         if !assigned {
             return Err(Refusal::NotAssigned);
         }
@@ -122,7 +128,10 @@ pub fn safe_relative(name: &str) -> Result<&str, NameProblem> {
     if name.contains(['\\', '\0']) {
         return Err(NameProblem::ForbiddenChar);
     }
-    if name.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+    if name
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
         return Err(NameProblem::BadComponent);
     }
     Ok(name)

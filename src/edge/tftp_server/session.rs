@@ -16,9 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
-use crate::proto::tftp::transfer::{
-    Action, BlockSink, BlockSource, Machine, TransferError,
-};
+use crate::edge::tftp_client::TransferClock;
+use crate::proto::tftp::transfer::{Action, BlockSink, BlockSource, Machine, TransferError};
 
 /// Runs `machine` over `socket` from its `first` actions to the end of the transfer. With
 /// `hold_final`, the datagrams that come with a successful end (an upload's final ACK) are not
@@ -30,11 +29,12 @@ pub(super) async fn drive<M: Machine>(
     first: Vec<Action>,
     max_datagram: usize,
     hold_final: bool,
+    clock: &TransferClock,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<u64, TransferError> {
     let mut buf = vec![0u8; max_datagram.saturating_add(1)];
     let mut actions = first;
-    let mut deadline = crate::clock::now_monotonic();
+    let mut deadline = clock.now();
     loop {
         let mut end = None;
         let hold = hold_final && actions.iter().any(|a| matches!(a, Action::Done { .. }));
@@ -54,17 +54,17 @@ pub(super) async fn drive<M: Machine>(
         if let Some(end) = end {
             return end;
         }
-        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
+        let sleep = tokio::time::sleep_until(clock.instant(deadline));
         actions = tokio::select! {
             r = socket.recv(&mut buf) => match r {
                 Ok(len) => {
-                    let now = crate::clock::now_monotonic();
+                    let now = clock.now();
                     machine.handle_input(now, buf.get(..len).unwrap_or_default())
                 }
                 // An ICMP error for an earlier datagram: the retry budget bounds the transfer.
                 Err(_) => Vec::new(),
             },
-            () = sleep => machine.handle_timeout(crate::clock::now_monotonic()),
+            () = sleep => machine.handle_timeout(clock.now()),
             _ = stop.changed() => return Err(TransferError::Timeout { retries: 0 }),
         };
     }

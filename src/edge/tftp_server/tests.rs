@@ -32,9 +32,15 @@ async fn lab(max_write: u64, max_transfers: usize) -> Lab {
     std::fs::write(root.join("small.cfg"), b"hostname sw1\n").unwrap();
     std::fs::write(root.join("other.cfg"), b"hostname sw2\n").unwrap();
     let mut table = AssignmentTable::new(&root);
-    table.assign(Ipv4Addr::LOCALHOST.into(), "image.bin").unwrap();
-    table.assign(Ipv4Addr::LOCALHOST.into(), "small.cfg").unwrap();
-    table.assign(Ipv4Addr::new(127, 0, 0, 2).into(), "other.cfg").unwrap();
+    table
+        .assign(Ipv4Addr::LOCALHOST.into(), "image.bin")
+        .unwrap();
+    table
+        .assign(Ipv4Addr::LOCALHOST.into(), "small.cfg")
+        .unwrap();
+    table
+        .assign(Ipv4Addr::new(127, 0, 0, 2).into(), "other.cfg")
+        .unwrap();
     let audit = AuditLog::open(&dir.path().join("audit.jsonl"), FsyncPolicy::Always).unwrap();
     let settings = Settings {
         limits: ServerLimits {
@@ -99,9 +105,13 @@ fn server_error(err: &TftpError) -> ErrorCode {
 #[tokio::test]
 async fn serves_an_assigned_file_lock_step_and_windowed() {
     let lab = lab(1 << 20, 8).await;
-    let got = tftp_client::get(lab.addr, "image.bin", quick()).await.unwrap();
+    let got = tftp_client::get(lab.addr, "image.bin", quick())
+        .await
+        .unwrap();
     assert_eq!(got, file(300_000));
-    let got = tftp_client::get(lab.addr, "image.bin", windowed()).await.unwrap();
+    let got = tftp_client::get(lab.addr, "image.bin", windowed())
+        .await
+        .unwrap();
     assert_eq!(got, file(300_000));
     tokio::time::sleep(Duration::from_millis(50)).await;
     let verdicts = audit_verdicts(lab.dir.path());
@@ -141,7 +151,10 @@ async fn stores_an_upload_in_the_backup_dir_under_a_sanitized_name() {
     let backup = lab.dir.path().join("backup");
     let stored = std::fs::read(backup.join("127.0.0.1__sw1_confg")).unwrap();
     assert_eq!(stored, data);
-    assert_eq!(std::fs::read(backup.join("127.0.0.1_big-confg")).unwrap(), data);
+    assert_eq!(
+        std::fs::read(backup.join("127.0.0.1_big-confg")).unwrap(),
+        data
+    );
     assert_eq!(std::fs::read_dir(&backup).unwrap().count(), 2);
     assert!(!lab.dir.path().join("sw1:confg").exists());
 }
@@ -151,10 +164,14 @@ async fn refuses_an_upload_over_the_cap_and_leaves_nothing() {
     let lab = lab(4_000, 8).await;
     let data = file(5_000);
     // Announced with tsize: refused before any data.
-    let err = tftp_client::put(lab.addr, "a", &data, windowed()).await.unwrap_err();
+    let err = tftp_client::put(lab.addr, "a", &data, windowed())
+        .await
+        .unwrap_err();
     assert_eq!(server_error(&err), ErrorCode::DiskFull);
     // Not announced: refused when the data passes the cap.
-    let err = tftp_client::put(lab.addr, "b", &data, quick()).await.unwrap_err();
+    let err = tftp_client::put(lab.addr, "b", &data, quick())
+        .await
+        .unwrap_err();
     assert_eq!(server_error(&err), ErrorCode::DiskFull);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let backup = lab.dir.path().join("backup");

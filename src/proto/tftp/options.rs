@@ -109,9 +109,11 @@ pub fn negotiate(
         seen.push(name.clone());
         let answer = match name.as_str() {
             "blksize" => number(value, MIN_BLOCK_BYTES, MAX_BLOCK_BYTES as u64).map(|asked| {
-                params.block_bytes = usize::try_from(asked)
-                    .unwrap_or(MAX_BLOCK_BYTES)
-                    .min(limits.max_block_bytes.clamp(MIN_BLOCK_BYTES_USIZE, MAX_BLOCK_BYTES));
+                params.block_bytes = usize::try_from(asked).unwrap_or(MAX_BLOCK_BYTES).min(
+                    limits
+                        .max_block_bytes
+                        .clamp(MIN_BLOCK_BYTES_USIZE, MAX_BLOCK_BYTES),
+                );
                 params.block_bytes.to_string()
             }),
             "windowsize" => number(value, 1, u64::from(u16::MAX)).map(|asked| {
@@ -151,7 +153,10 @@ fn number(value: &str, min: u64, max: u64) -> Option<u64> {
     if value.is_empty() || value.len() > 20 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    value.parse::<u64>().ok().filter(|v| (min..=max).contains(v))
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (min..=max).contains(v))
 }
 
 /// Smallest block size RFC 2348 allows.

@@ -1,7 +1,8 @@
 //! Sans-IO TFTP transfer state machines: [`Sender`] (the side that sends DATA: a server serving an
 //! RRQ, a client doing a put) and [`Receiver`] (the side that ACKs: a server accepting a WRQ, a
-//! client doing a get). Datagrams and timeouts come in with a caller-supplied monotonic `now`;
-//! [`Action`]s come out: datagrams to send, the end of the transfer, and the next deadline.
+//! client doing a get). Datagrams and timeouts come in with a caller-supplied monotonic `now`,
+//! a [`Duration`] since an origin the caller picks (e.g. the start of the transfer); [`Action`]s
+//! come out: datagrams to send, the end of the transfer, and the next deadline on the same scale.
 //!
 //! Implements RFC 1350 (lock-step, a block shorter than the block size ends the transfer, errors
 //! end it), RFC 1123 §4.2.3.1 (no Sorcerer's Apprentice: a duplicate ACK never triggers a
@@ -17,7 +18,7 @@
 mod receive;
 mod send;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use receive::Receiver;
 pub use send::Sender;
@@ -52,8 +53,9 @@ pub enum Action {
         /// Why.
         reason: TransferError,
     },
-    /// Call `handle_timeout` at this instant unless a datagram arrives first.
-    NextTimeout(Instant),
+    /// Call `handle_timeout` at this time (on the caller's `now` scale) unless a datagram arrives
+    /// first.
+    NextTimeout(Duration),
 }
 
 /// Why a transfer failed.
@@ -115,25 +117,25 @@ pub enum Violation {
 /// Either side of a transfer, for drivers that run both the same way.
 pub trait Machine {
     /// Handles one datagram from the peer.
-    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action>;
+    fn handle_input(&mut self, now: Duration, datagram: &[u8]) -> Vec<Action>;
     /// Handles the deadline passing.
-    fn handle_timeout(&mut self, now: Instant) -> Vec<Action>;
+    fn handle_timeout(&mut self, now: Duration) -> Vec<Action>;
 }
 
 impl<S: BlockSource> Machine for Sender<S> {
-    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action> {
+    fn handle_input(&mut self, now: Duration, datagram: &[u8]) -> Vec<Action> {
         Self::handle_input(self, now, datagram)
     }
-    fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+    fn handle_timeout(&mut self, now: Duration) -> Vec<Action> {
         Self::handle_timeout(self, now)
     }
 }
 
 impl<K: BlockSink> Machine for Receiver<K> {
-    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action> {
+    fn handle_input(&mut self, now: Duration, datagram: &[u8]) -> Vec<Action> {
         Self::handle_input(self, now, datagram)
     }
-    fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+    fn handle_timeout(&mut self, now: Duration) -> Vec<Action> {
         Self::handle_timeout(self, now)
     }
 }
@@ -153,7 +155,9 @@ pub trait BlockSink {
 
 impl BlockSource for &[u8] {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, TransferError> {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.len());
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.len());
         let rest = self.get(start..).unwrap_or_default();
         let n = rest.len().min(buf.len());
         buf.get_mut(..n)

@@ -8,7 +8,7 @@
 //! Inputs: datagrams from the transfer's peer (attacker-controlled), `now` from the caller. Stored
 //! bytes are capped; a block larger than the negotiated size is a violation.
 
-use std::time::Instant;
+use std::time::Duration;
 
 use super::{
     Action, BlockSink, Params, TransferError, Violation, ack_datagram, error_datagram, kind,
@@ -33,7 +33,7 @@ pub struct Receiver<K> {
     /// A gap was already reported since the last progress.
     gap_reported: bool,
     retries: u32,
-    deadline: Instant,
+    deadline: Duration,
     state: State,
 }
 
@@ -54,7 +54,7 @@ impl<K: BlockSink> Receiver<K> {
         sink: K,
         max_bytes: u64,
         opening: Option<Vec<u8>>,
-        now: Instant,
+        now: Duration,
     ) -> (Self, Vec<Action>) {
         let deadline = now + params.timeout;
         let mut out = Vec::new();
@@ -79,7 +79,7 @@ impl<K: BlockSink> Receiver<K> {
     }
 
     /// Handles one datagram from the peer.
-    pub fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action> {
+    pub fn handle_input(&mut self, now: Duration, datagram: &[u8]) -> Vec<Action> {
         let mut out = Vec::new();
         let packet = Packet::decode(datagram);
         match (self.state, packet) {
@@ -111,7 +111,7 @@ impl<K: BlockSink> Receiver<K> {
 
     /// Handles the deadline passing: re-sends the last ACK (or the opening packet), or fails
     /// after [`Params::max_retries`] retransmissions.
-    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+    pub fn handle_timeout(&mut self, now: Duration) -> Vec<Action> {
         let mut out = Vec::new();
         if self.state != State::Running || now < self.deadline {
             return out;
@@ -139,7 +139,7 @@ impl<K: BlockSink> Receiver<K> {
     }
 
     /// The pending deadline, if the transfer is still running.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Option<Duration> {
         (self.state == State::Running).then_some(self.deadline)
     }
 
@@ -166,7 +166,7 @@ impl<K: BlockSink> Receiver<K> {
         self.sink
     }
 
-    fn on_data(&mut self, now: Instant, block: u16, data: &[u8], out: &mut Vec<Action>) {
+    fn on_data(&mut self, now: Duration, block: u16, data: &[u8], out: &mut Vec<Action>) {
         let block_bytes = self.params.block_bytes;
         if data.len() > block_bytes {
             self.state = State::Failed;
@@ -189,7 +189,7 @@ impl<K: BlockSink> Receiver<K> {
         }
     }
 
-    fn store(&mut self, now: Instant, block: u16, data: &[u8], out: &mut Vec<Action>) {
+    fn store(&mut self, now: Duration, block: u16, data: &[u8], out: &mut Vec<Action>) {
         let total = self.bytes.saturating_add(data.len() as u64);
         if total > self.max_bytes {
             self.state = State::Failed;
@@ -236,7 +236,7 @@ impl<K: BlockSink> Receiver<K> {
         out.push(Action::Send(ack_datagram(wire(self.received))));
     }
 
-    fn arm(&mut self, now: Instant, out: &mut Vec<Action>) {
+    fn arm(&mut self, now: Duration, out: &mut Vec<Action>) {
         self.deadline = now + self.params.timeout;
         out.push(Action::NextTimeout(self.deadline));
     }

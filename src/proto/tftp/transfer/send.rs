@@ -6,7 +6,7 @@
 //!
 //! Inputs: datagrams from the transfer's peer (attacker-controlled), `now` from the caller.
 
-use std::time::Instant;
+use std::time::Duration;
 
 use super::{
     Action, BlockSource, Params, TransferError, Violation, error_datagram, kind, violation, wire,
@@ -29,7 +29,7 @@ pub struct Sender<S> {
     /// The OACK, while it waits for ACK 0.
     oack: Option<Vec<u8>>,
     retries: u32,
-    deadline: Instant,
+    deadline: Duration,
     finished: bool,
 }
 
@@ -41,7 +41,7 @@ impl<S: BlockSource> Sender<S> {
         source: S,
         size: u64,
         oack: Option<Vec<u8>>,
-        now: Instant,
+        now: Duration,
     ) -> (Self, Vec<Action>) {
         let block = params.block_bytes.max(1) as u64;
         let mut sender = Self {
@@ -62,18 +62,15 @@ impl<S: BlockSource> Sender<S> {
     }
 
     /// Handles one datagram from the peer.
-    pub fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Vec<Action> {
+    pub fn handle_input(&mut self, now: Duration, datagram: &[u8]) -> Vec<Action> {
         let mut out = Vec::new();
         if self.finished {
             return out;
         }
-        let packet = match Packet::decode(datagram) {
-            Ok(p) => p,
-            Err(_) => {
-                self.finished = true;
-                violation(&mut out, Violation::Undecodable);
-                return out;
-            }
+        let Ok(packet) = Packet::decode(datagram) else {
+            self.finished = true;
+            violation(&mut out, Violation::Undecodable);
+            return out;
         };
         match packet {
             Packet::Ack { block } => self.on_ack(now, block, &mut out),
@@ -94,7 +91,7 @@ impl<S: BlockSource> Sender<S> {
 
     /// Handles the deadline passing: resends from the first unacknowledged block, or fails
     /// after [`Params::max_retries`] retransmissions.
-    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Action> {
+    pub fn handle_timeout(&mut self, now: Duration) -> Vec<Action> {
         let mut out = Vec::new();
         if self.finished || now < self.deadline {
             return out;
@@ -119,7 +116,7 @@ impl<S: BlockSource> Sender<S> {
     }
 
     /// The pending deadline, if the transfer is still running.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Option<Duration> {
         (!self.finished).then_some(self.deadline)
     }
 
@@ -133,7 +130,7 @@ impl<S: BlockSource> Sender<S> {
         self.source
     }
 
-    fn on_ack(&mut self, now: Instant, block: u16, out: &mut Vec<Action>) {
+    fn on_ack(&mut self, now: Duration, block: u16, out: &mut Vec<Action>) {
         if self.oack.is_some() {
             if block == 0 {
                 self.oack = None;
@@ -160,14 +157,14 @@ impl<S: BlockSource> Sender<S> {
 
     /// Progress was made: a fresh retry budget and the next window from the first
     /// unacknowledged block.
-    fn progress(&mut self, now: Instant, out: &mut Vec<Action>) {
+    fn progress(&mut self, now: Duration, out: &mut Vec<Action>) {
         self.retries = 0;
         self.next = self.acked.saturating_add(1);
         self.transmit(now, out);
     }
 
     /// Sends the OACK, or the window from `next`, and arms the deadline.
-    fn transmit(&mut self, now: Instant, out: &mut Vec<Action>) {
+    fn transmit(&mut self, now: Duration, out: &mut Vec<Action>) {
         if let Some(oack) = &self.oack {
             out.push(Action::Send(oack.clone()));
         } else {
