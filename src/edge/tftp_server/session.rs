@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::edge::tftp_client::TransferClock;
 use crate::proto::tftp::transfer::{Action, BlockSink, BlockSource, Machine, TransferError};
+use crate::proto::tftp::{ErrorCode, Packet};
 
 /// Runs `machine` over `socket` from its `first` actions to the end of the transfer. With
 /// `hold_final`, the datagrams that come with a successful end (an upload's final ACK) are not
@@ -65,9 +66,19 @@ pub(super) async fn drive<M: Machine>(
                 Err(_) => Vec::new(),
             },
             () = sleep => machine.handle_timeout(clock.now()),
-            _ = stop.changed() => return Err(TransferError::Timeout { retries: 0 }),
+            _ = stop.changed() => {
+                let _ = socket.send(&shutdown_error()).await;
+                return Err(TransferError::Aborted);
+            }
         };
     }
+}
+
+/// The ERROR told to the client when the server shuts down mid-transfer.
+fn shutdown_error() -> Vec<u8> {
+    Packet::error(ErrorCode::NotDefined, "server shutting down")
+        .encode()
+        .unwrap_or_default()
 }
 
 /// Sends the final ACK of a stored upload, then dallies (RFC 1350 §6): for `dally`, answers any

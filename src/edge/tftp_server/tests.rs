@@ -248,3 +248,32 @@ async fn completes_windowed_transfers_over_a_lossy_path() {
     assert_eq!(stored, data);
     let _ = lab.stop.send(true);
 }
+
+#[tokio::test]
+async fn tells_running_transfers_about_a_shutdown() {
+    let lab = lab(1 << 20, 8).await;
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let rrq = Packet::Rrq(Request::octet("image.bin")).encode().unwrap();
+    client.send_to(&rrq, lab.addr).await.unwrap();
+    let mut buf = vec![0u8; 2048];
+    let (len, _) = client.recv_from(&mut buf).await.unwrap();
+    assert!(matches!(
+        Packet::decode(&buf[..len]),
+        Ok(Packet::Data { block: 1, .. })
+    ));
+    lab.stop.send(true).unwrap();
+    loop {
+        let (len, _) = client.recv_from(&mut buf).await.unwrap();
+        match Packet::decode(&buf[..len]).unwrap() {
+            Packet::Data { block: 1, .. } => continue,
+            Packet::Error { message, .. } => {
+                assert_eq!(message, "server shutting down");
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let verdicts = audit_verdicts(lab.dir.path());
+    assert!(verdicts.iter().any(|(v, _)| v == "fail"), "{verdicts:?}");
+}

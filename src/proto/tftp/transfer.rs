@@ -90,6 +90,9 @@ pub enum TransferError {
     /// The block sink could not store data (the caller knows the underlying cause).
     #[error("cannot write the file")]
     Sink,
+    /// The local side stopped the transfer (shutdown).
+    #[error("stopped by the local side")]
+    Aborted,
 }
 
 /// A protocol violation by the peer.
