@@ -30,6 +30,7 @@ async fn lab(max_write: u64, max_transfers: usize) -> Lab {
     std::fs::create_dir_all(&backup).unwrap();
     std::fs::write(root.join("image.bin"), file(300_000)).unwrap();
     std::fs::write(root.join("small.cfg"), b"hostname sw1\n").unwrap();
+    std::fs::write(root.join("roll.bin"), file(530_000)).unwrap();
     std::fs::write(root.join("other.cfg"), b"hostname sw2\n").unwrap();
     let mut table = AssignmentTable::new(&root);
     table
@@ -37,6 +38,9 @@ async fn lab(max_write: u64, max_transfers: usize) -> Lab {
         .unwrap();
     table
         .assign(Ipv4Addr::LOCALHOST.into(), "small.cfg")
+        .unwrap();
+    table
+        .assign(Ipv4Addr::LOCALHOST.into(), "roll.bin")
         .unwrap();
     table
         .assign(Ipv4Addr::new(127, 0, 0, 2).into(), "other.cfg")
@@ -276,4 +280,17 @@ async fn tells_running_transfers_about_a_shutdown() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let verdicts = audit_verdicts(lab.dir.path());
     assert!(verdicts.iter().any(|(v, _)| v == "fail"), "{verdicts:?}");
+}
+
+#[tokio::test]
+async fn rolls_block_numbers_over_on_a_real_socket() {
+    // 8-byte blocks: 66,251 blocks, so block numbers wrap from 65535 to 0 during the transfer.
+    let lab = lab(1 << 20, 8).await;
+    let opts = Options {
+        block_bytes: Some(8),
+        window: Some(32),
+        ..quick()
+    };
+    let got = tftp_client::get(lab.addr, "roll.bin", opts).await.unwrap();
+    assert!(got == file(530_000));
 }
