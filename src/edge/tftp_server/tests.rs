@@ -294,3 +294,24 @@ async fn rolls_block_numbers_over_on_a_real_socket() {
     let got = tftp_client::get(lab.addr, "roll.bin", opts).await.unwrap();
     assert!(got == file(530_000));
 }
+
+#[tokio::test]
+async fn refuses_netascii_requests() {
+    let lab = lab(1 << 20, 8).await;
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut req = Request::octet("small.cfg");
+    req.mode = Mode::Netascii;
+    client
+        .send_to(&Packet::Rrq(req).encode().unwrap(), lab.addr)
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 2048];
+    let (len, _) = client.recv_from(&mut buf).await.unwrap();
+    assert!(matches!(
+        Packet::decode(&buf[..len]),
+        Ok(Packet::Error {
+            code: ErrorCode::IllegalOperation,
+            ..
+        })
+    ));
+}
