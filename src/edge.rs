@@ -1,7 +1,7 @@
 //! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
-//! server, a TFTP client and server, the Smart Install relay and the nftables (netlink) adapter. Everything
-//! that touches a socket lives here; decisions are made by the pure modules and only carried out
-//! here.
+//! server, a TFTP client and server, the Smart Install relay and the nftables (netlink) adapter.
+//! Everything that touches a socket lives here; decisions are made by the pure modules and only
+//! carried out here.
 
 pub mod admin;
 pub mod client;
