@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test deps build lint bench bench-pnp bench-relay fuzz clean
+.PHONY: run test deps build lint bench bench-pnp bench-relay bench-tftp fuzz clean
 
 run: deps
 	$(CARGO) build --release --locked
@@ -35,6 +35,11 @@ bench-pnp: deps
 RELAY_BENCH_ARGS ?=
 bench-relay: deps
 	$(CARGO) run --release --locked -- bench vstack-relay $(RELAY_BENCH_ARGS)
+
+# TFTP server: 64 MiB download through our client from ztpgate's TFTP server and from tftpd-hpa,
+# blksize 1468, windowsize 16 and 1, three runs each (about a minute). Options: scripts/bench-tftp.sh.
+bench-tftp: deps
+	./scripts/bench-tftp.sh
 
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
 # Ten minutes per target; FUZZ_TARGETS="vstack_decode" runs one.

@@ -6,6 +6,7 @@
 //! firewall table in place (`firewall`), each when configured.
 
 mod firewall;
+mod tftp;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -252,6 +253,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     }
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
     let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
+    let tftp_bound = tftp::start(&config.tftp, &audit, &mut tasks, &stop_rx).await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
@@ -263,6 +265,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "pnp_listen": pnp_bound,
                 "smart_install_relay_listen": relay_bound,
                 "firewall": firewall,
+                "tftp_listen": tftp_bound,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),

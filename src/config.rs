@@ -23,6 +23,7 @@ mod policy_file;
 mod smart_install;
 #[cfg(test)]
 mod tests;
+mod tftp;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -32,6 +33,8 @@ use std::time::Duration;
 use crate::config::gateway::PolicySource;
 use crate::config::policy_file::PolicyPaths;
 use crate::policy::Policy;
+
+pub use tftp::{TftpAssignment, TftpConfig};
 
 /// Loads a gateway configuration file and the policy file it names. Relative paths in it resolve
 /// against the file's directory.
@@ -182,6 +185,8 @@ pub struct GatewayConfig {
     pub smart_install_relay: SmartInstallRelayConfig,
     /// The nftables table `inet ztpgate`, kept in place by `ztpgate serve`.
     pub firewall: FirewallConfig,
+    /// The director's TFTP server (`[tftp]`).
+    pub tftp: TftpConfig,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.

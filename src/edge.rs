@@ -1,7 +1,7 @@
 //! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
-//! server, a TFTP client, CDP capture, the Smart Install relay and the nftables (netlink)
-//! adapter. Everything that touches a socket lives here; decisions are made by the pure modules
-//! and only carried out here.
+//! server, a TFTP client and server, CDP capture, the Smart Install relay and the nftables
+//! (netlink) adapter. Everything that touches a socket lives here; decisions are made by the pure
+//! modules and only carried out here.
 
 pub mod admin;
 pub mod cdp_listener;
@@ -12,5 +12,6 @@ pub mod netlink;
 pub mod pnp;
 pub mod sudi_verifier;
 pub mod tftp_client;
+pub mod tftp_server;
 pub mod tls;
 pub mod vstack_relay;

@@ -13,6 +13,7 @@ use crate::config::doc::{Ctx, Node, Table, one_of};
 use crate::config::duration::parse_duration;
 use crate::config::firewall;
 use crate::config::policy_file::{self, PolicyPaths, required_list};
+use crate::config::tftp;
 use crate::config::{
     AdminConfig, AuditConfig, ConfigError, ConfigErrorKind, ConfigErrors, FilesConfig, FsyncPolicy,
     GatewayConfig, PkiConfig, PnpServerConfig, RelayUpstream, SmartInstallRelayConfig, StoreConfig,
@@ -72,6 +73,7 @@ pub(super) fn parse(
     let firewall = root.with_section(&mut cx, "firewall", |cx, t| {
         firewall::parse(cx, t, &smart_install_relay)
     });
+    let tftp = root.with_section(&mut cx, "tftp", |cx, t| tftp::parse(cx, t, &data_dir));
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -104,6 +106,7 @@ pub(super) fn parse(
         pnp_server,
         smart_install_relay,
         firewall,
+        tftp,
     })
 }
 

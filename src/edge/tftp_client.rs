@@ -1,21 +1,25 @@
-//! A small TFTP client (RFC 1350, octet mode, 512-byte blocks, no options): [`get`] a file
-//! from a server or [`put`] one to it over UDP, with a per-packet timeout and retransmission of
-//! the last packet sent (RRQ/WRQ, ACK or DATA). The server's first reply fixes its transfer ID
-//! (source port); datagrams from any other source get an "unknown transfer ID" error and are
-//! otherwise ignored (RFC 1350 §4). Duplicate ACKs are not answered with data, which avoids the
-//! Sorcerer's Apprentice bug (RFC 1123 §4.2.3.1).
+//! A TFTP client (RFC 1350, octet mode): [`get`] a file from a server or [`put`] one to it over
+//! UDP. Without options it speaks plain RFC 1350 (512-byte blocks, lock-step); with
+//! [`Options::block_bytes`], [`Options::window`] or [`Options::tsize`] it asks for them
+//! (RFC 2347/2348/2349/7440) and follows the server's OACK. The transfer itself runs on the
+//! sans-IO machines of [`crate::proto::tftp::transfer`] (windowed, retransmission on timeout,
+//! duplicate ACKs never answered with data: no Sorcerer's Apprentice, RFC 1123 §4.2.3.1).
+//!
+//! The server's first reply fixes its transfer ID (source port); datagrams from any other
+//! source get an "unknown transfer ID" error and are otherwise ignored (RFC 1350 §4).
 //!
 //! Inputs: datagrams from the network, decoded with the bounded [`crate::proto::tftp`] codec.
-//! A download is bounded by [`Options::max_bytes`]; a DATA block larger than 512 bytes is a
-//! protocol error.
+//! A download is bounded by [`Options::max_bytes`]; an OACK may only grant what was asked.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
+use crate::proto::tftp::transfer::{Action, Machine, Params, Receiver, Sender, TransferError};
 use crate::proto::tftp::{
-    DEFAULT_BLOCK_BYTES, DecodeError, EncodeError, ErrorCode, MAX_DATAGRAM_BYTES, Packet, Request,
+    DEFAULT_BLOCK_BYTES, DecodeError, EncodeError, ErrorCode, MAX_BLOCK_BYTES, MAX_DATAGRAM_BYTES,
+    Mode, Packet, Request,
 };
 
 /// Transfer settings.
@@ -27,15 +31,25 @@ pub struct Options {
     pub retries: u32,
     /// Largest file [`get`] accepts.
     pub max_bytes: usize,
+    /// Block size to ask for (`blksize`, RFC 2348); `None`: 512 bytes, no option.
+    pub block_bytes: Option<usize>,
+    /// Window to ask for (`windowsize`, RFC 7440); `None`: lock-step, no option.
+    pub window: Option<u16>,
+    /// Send `tsize` (RFC 2349): 0 on a get (the server reports the size, checked against
+    /// [`Options::max_bytes`]), the data length on a put.
+    pub tsize: bool,
 }
 
 impl Default for Options {
-    /// One second per packet, five retransmissions, 16 MiB.
+    /// One second per packet, five retransmissions, 16 MiB, no options.
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(1),
             retries: 5,
             max_bytes: 16 << 20,
+            block_bytes: None,
+            window: None,
+            tsize: false,
         }
     }
 }
@@ -54,7 +68,7 @@ pub enum TftpError {
         /// The server's message.
         message: String,
     },
-    /// No valid reply after every retransmission.
+    /// No reply to the request after every retransmission.
     #[error("no reply after {attempts} attempts (waiting for block {block})")]
     Timeout {
         /// Packets sent, the first included.
@@ -62,14 +76,14 @@ pub enum TftpError {
         /// The block number expected.
         block: u16,
     },
-    /// The server sent a datagram that is not TFTP.
+    /// The server's first reply is not TFTP.
     #[error("undecodable datagram from the server: {0}")]
     Decode(#[from] DecodeError),
     /// A request could not be encoded (bad file name).
     #[error("cannot encode the request: {0}")]
     Encode(#[from] EncodeError),
-    /// The server sent a valid packet that does not fit the transfer (e.g. an OACK we did not
-    /// ask for, or an oversized block).
+    /// The server sent a valid packet that does not fit the transfer (e.g. an OACK granting
+    /// options we did not ask for).
     #[error("unexpected packet from the server: {what}")]
     Unexpected {
         /// What was wrong.
@@ -81,37 +95,62 @@ pub enum TftpError {
         /// The limit.
         limit: usize,
     },
+    /// The transfer failed after it started (timeout, protocol violation).
+    #[error("transfer failed: {0}")]
+    Transfer(TransferError),
+}
+
+/// The time scale of one transfer for the sans-IO machines: time since the transfer started.
+#[derive(Clone, Copy, Debug)]
+pub struct TransferClock {
+    origin: std::time::Instant,
+}
+
+impl TransferClock {
+    /// A clock starting now.
+    pub fn start() -> Self {
+        Self {
+            origin: crate::clock::now_monotonic(),
+        }
+    }
+
+    /// Time since the start.
+    pub fn now(&self) -> Duration {
+        crate::clock::now_monotonic().saturating_duration_since(self.origin)
+    }
+
+    /// The tokio instant of `at` (time since the start), for `sleep_until`.
+    pub fn instant(&self, at: Duration) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.origin + at)
+    }
 }
 
 /// Downloads `filename` from the TFTP server at `server`.
 pub async fn get(server: SocketAddr, filename: &str, opts: Options) -> Result<Vec<u8>, TftpError> {
     let mut t = Transfer::open(server, opts).await?;
-    let mut last = Packet::Rrq(Request::octet(filename)).encode()?;
-    let mut file = Vec::new();
-    let mut expected: u16 = 1;
-    loop {
-        let data = t.exchange(&last, expected, |p, want| match p {
-            Packet::Data { block, data } if block == want => Reply::Take(data),
-            Packet::Data { .. } => Reply::Ignore,
-            other => Reply::Other(other),
-        });
-        let data = data.await?;
-        if data.len() > DEFAULT_BLOCK_BYTES {
-            return Err(t
-                .abort(ErrorCode::IllegalOperation, "block too large")
-                .await);
+    let rrq = Packet::Rrq(request(filename, &opts, Some(0))).encode()?;
+    let (first, raw) = t.handshake(&rrq, 1).await?;
+    let now = t.clock.now();
+    let max = opts.max_bytes as u64;
+    let (mut receiver, actions) = match first {
+        Packet::OAck { options } => {
+            let (params, tsize) = t.accept_oack(&options).await?;
+            if tsize.is_some_and(|size| size > max) {
+                return Err(t.abort(ErrorCode::DiskFull, "file too large").await);
+            }
+            let ack0 = Packet::Ack { block: 0 }.encode()?;
+            Receiver::start(params, Vec::new(), max, Some(ack0), now)
         }
-        if file.len().saturating_add(data.len()) > opts.max_bytes {
-            return Err(t.abort(ErrorCode::DiskFull, "file too large").await);
+        Packet::Data { .. } => {
+            let params = t.params(DEFAULT_BLOCK_BYTES, 1);
+            let (mut receiver, mut actions) = Receiver::start(params, Vec::new(), max, None, now);
+            actions.extend(receiver.handle_input(now, &raw));
+            (receiver, actions)
         }
-        file.extend_from_slice(&data);
-        last = Packet::Ack { block: expected }.encode()?;
-        if data.len() < DEFAULT_BLOCK_BYTES {
-            t.send(&last).await?;
-            return Ok(file);
-        }
-        expected = expected.wrapping_add(1);
-    }
+        other => return Err(t.unexpected(other).await),
+    };
+    t.drive(&mut receiver, actions).await?;
+    Ok(receiver.into_sink())
 }
 
 /// Uploads `data` as `filename` to the TFTP server at `server`.
@@ -122,39 +161,36 @@ pub async fn put(
     opts: Options,
 ) -> Result<(), TftpError> {
     let mut t = Transfer::open(server, opts).await?;
-    let mut last = Packet::Wrq(Request::octet(filename)).encode()?;
-    let mut block: u16 = 0;
-    let mut chunks = data.chunks(DEFAULT_BLOCK_BYTES);
-    let mut sent_short = false;
-    loop {
-        t.exchange(&last, block, |p, want| match p {
-            Packet::Ack { block } if block == want => Reply::Take(()),
-            Packet::Ack { .. } => Reply::Ignore,
-            other => Reply::Other(other),
-        })
-        .await?;
-        if sent_short {
-            return Ok(());
-        }
-        let chunk = chunks.next().unwrap_or_default();
-        sent_short = chunk.len() < DEFAULT_BLOCK_BYTES;
-        block = block.wrapping_add(1);
-        last = Packet::Data {
-            block,
-            data: chunk.to_vec(),
-        }
-        .encode()?;
-    }
+    let wrq = Packet::Wrq(request(filename, &opts, Some(data.len() as u64))).encode()?;
+    let (first, _) = t.handshake(&wrq, 0).await?;
+    let params = match first {
+        Packet::OAck { options } => t.accept_oack(&options).await?.0,
+        Packet::Ack { block: 0 } => t.params(DEFAULT_BLOCK_BYTES, 1),
+        other => return Err(t.unexpected(other).await),
+    };
+    let now = t.clock.now();
+    let (mut sender, actions) = Sender::start(params, data, data.len() as u64, None, now);
+    t.drive(&mut sender, actions).await?;
+    Ok(())
 }
 
-/// What a reply means to the waiting step.
-enum Reply<T> {
-    /// The packet the step waits for.
-    Take(T),
-    /// A duplicate: keep waiting, do not retransmit.
-    Ignore,
-    /// Anything else: ERROR ends the transfer, the rest is unexpected.
-    Other(Packet),
+/// The request for `filename` with the options `opts` asks for (`tsize` = `size`).
+fn request(filename: &str, opts: &Options, size: Option<u64>) -> Request {
+    let mut options = Vec::new();
+    if let Some(b) = opts.block_bytes {
+        options.push(("blksize".to_owned(), b.to_string()));
+    }
+    if let (true, Some(size)) = (opts.tsize, size) {
+        options.push(("tsize".to_owned(), size.to_string()));
+    }
+    if let Some(w) = opts.window {
+        options.push(("windowsize".to_owned(), w.to_string()));
+    }
+    Request {
+        filename: filename.to_owned(),
+        mode: Mode::Octet,
+        options,
+    }
 }
 
 /// One transfer: the socket and the server's transfer ID once known.
@@ -164,6 +200,8 @@ struct Transfer {
     /// The server's transfer port, fixed by its first reply.
     tid: Option<u16>,
     opts: Options,
+    buf: Vec<u8>,
+    clock: TransferClock,
 }
 
 impl Transfer {
@@ -180,6 +218,8 @@ impl Transfer {
             server,
             tid: None,
             opts,
+            buf: vec![0u8; MAX_DATAGRAM_BYTES.saturating_add(1)],
+            clock: TransferClock::start(),
         })
     }
 
@@ -191,52 +231,128 @@ impl Transfer {
         )
     }
 
-    async fn send(&self, bytes: &[u8]) -> Result<(), TftpError> {
-        self.socket.send_to(bytes, self.peer()).await?;
-        Ok(())
+    fn params(&self, block_bytes: usize, window: u16) -> Params {
+        Params {
+            block_bytes,
+            window,
+            timeout: self.opts.timeout,
+            max_retries: self.opts.retries,
+        }
     }
 
-    /// Sends `packet` and waits for the reply `accept` takes, retransmitting on timeout.
-    async fn exchange<T>(
+    /// Sends the request until the server's first reply arrives; returns it decoded and raw.
+    /// An ERROR reply ends the transfer.
+    async fn handshake(
         &mut self,
-        packet: &[u8],
+        request: &[u8],
         want: u16,
-        accept: impl Fn(Packet, u16) -> Reply<T>,
-    ) -> Result<T, TftpError> {
-        let mut buf = vec![0u8; MAX_DATAGRAM_BYTES.saturating_add(1)];
+    ) -> Result<(Packet, Vec<u8>), TftpError> {
         for attempt in 0..=self.opts.retries {
-            self.send(packet).await?;
+            self.socket.send_to(request, self.peer()).await?;
             let deadline = tokio::time::sleep(self.opts.timeout);
             tokio::pin!(deadline);
             loop {
                 let (len, from) = tokio::select! {
                     () = &mut deadline => break,
-                    r = self.socket.recv_from(&mut buf) => r?,
-                };
-                let Some(bytes) = buf.get(..len) else {
-                    continue;
+                    r = self.socket.recv_from(&mut self.buf) => r?,
                 };
                 if !self.is_from_server(from).await? {
                     continue;
                 }
-                match accept(Packet::decode(bytes)?, want) {
-                    Reply::Take(t) => return Ok(t),
-                    Reply::Ignore => {}
-                    Reply::Other(Packet::Error { code, message }) => {
-                        return Err(TftpError::Server { code, message });
-                    }
-                    Reply::Other(_) => {
-                        let what = "packet out of sequence";
-                        return Err(self.abort(ErrorCode::IllegalOperation, what).await);
-                    }
-                }
+                let raw = self.buf.get(..len).unwrap_or_default().to_vec();
+                return match Packet::decode(&raw)? {
+                    Packet::Error { code, message } => Err(TftpError::Server { code, message }),
+                    packet => Ok((packet, raw)),
+                };
             }
-            tracing::debug!(attempt, want, "tftp: timeout, retransmitting");
+            tracing::debug!(attempt, want, "tftp: timeout, retransmitting the request");
         }
         Err(TftpError::Timeout {
             attempts: self.opts.retries.saturating_add(1),
             block: want,
         })
+    }
+
+    /// The parameters an OACK grants, and the `tsize` it reports; an OACK granting more than
+    /// was asked (or anything not asked) ends the transfer.
+    async fn accept_oack(
+        &self,
+        options: &[(String, String)],
+    ) -> Result<(Params, Option<u64>), TftpError> {
+        let mut params = self.params(DEFAULT_BLOCK_BYTES, 1);
+        let mut tsize = None;
+        for (name, value) in options {
+            let granted = match name.to_ascii_lowercase().as_str() {
+                "blksize" => value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|b| (8..=MAX_BLOCK_BYTES).contains(b))
+                    .filter(|b| self.opts.block_bytes.is_some_and(|asked| *b <= asked))
+                    .map(|b| params.block_bytes = b),
+                "windowsize" => value
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|w| *w >= 1 && self.opts.window.is_some_and(|asked| *w <= asked))
+                    .map(|w| params.window = w),
+                "tsize" if self.opts.tsize => value.parse::<u64>().ok().map(|t| tsize = Some(t)),
+                _ => None,
+            };
+            if granted.is_none() {
+                let what = "OACK grants an option that was not asked for";
+                return Err(self.abort(ErrorCode::OptionRefused, what).await);
+            }
+        }
+        Ok((params, tsize))
+    }
+
+    /// Runs `machine` from `actions` to the end of the transfer.
+    async fn drive<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        mut actions: Vec<Action>,
+    ) -> Result<u64, TftpError> {
+        let mut deadline = self.clock.now();
+        loop {
+            let mut end = None;
+            for action in actions.drain(..) {
+                match action {
+                    Action::Send(bytes) => {
+                        self.socket.send_to(&bytes, self.peer()).await?;
+                    }
+                    Action::Done { bytes } => end = Some(Ok(bytes)),
+                    Action::Fail { reason } => end = Some(Err(reason)),
+                    Action::NextTimeout(at) => deadline = at,
+                }
+            }
+            match end {
+                Some(Ok(bytes)) => return Ok(bytes),
+                Some(Err(reason)) => return Err(self.failure(reason)),
+                None => {}
+            }
+            let sleep = tokio::time::sleep_until(self.clock.instant(deadline));
+            actions = tokio::select! {
+                r = self.socket.recv_from(&mut self.buf) => {
+                    let (len, from) = r?;
+                    if self.is_from_server(from).await? {
+                        let now = self.clock.now();
+                        machine.handle_input(now, self.buf.get(..len).unwrap_or_default())
+                    } else {
+                        Vec::new()
+                    }
+                }
+                () = sleep => machine.handle_timeout(self.clock.now()),
+            };
+        }
+    }
+
+    fn failure(&self, reason: TransferError) -> TftpError {
+        match reason {
+            TransferError::Peer { code, message } => TftpError::Server { code, message },
+            TransferError::TooLarge { .. } => TftpError::TooLarge {
+                limit: self.opts.max_bytes,
+            },
+            other => TftpError::Transfer(other),
+        }
     }
 
     /// Whether `from` is the server's transfer ID (fixing it on the first reply). Datagrams
@@ -257,6 +373,12 @@ impl Transfer {
                 Ok(false)
             }
         }
+    }
+
+    /// Ends the transfer on a first reply that fits no request.
+    async fn unexpected(&self, _packet: Packet) -> TftpError {
+        self.abort(ErrorCode::IllegalOperation, "packet out of sequence")
+            .await
     }
 
     /// Tells the server the transfer is over and returns the matching error.

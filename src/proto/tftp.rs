@@ -12,7 +12,9 @@
 //! | 6 | OACK | `[option NUL value NUL]*` (RFC 2347) |
 //!
 //! Used by the emulated Smart Install client (`sim switch`), which performs the TFTP side
-//! channel of smart-install.md §3.9, and by any gateway component that needs to read TFTP.
+//! channel of smart-install.md §3.9, and by the director's TFTP server. Submodules: [`options`]
+//! (server-side option negotiation, RFC 2347/2348/2349/7440) and [`transfer`] (the sans-IO
+//! windowed sender and receiver both the client and the server run).
 //!
 //! Inputs: datagrams from any UDP peer (attacker-controlled). Bounds: a datagram is at most
 //! [`MAX_DATAGRAM_BYTES`]; strings must be NUL-terminated UTF-8 of at most [`MAX_TEXT_BYTES`];
@@ -29,6 +31,9 @@ pub const MAX_DATAGRAM_BYTES: usize = MAX_BLOCK_BYTES + 4;
 pub const MAX_TEXT_BYTES: usize = 255;
 /// Most options in one request or OACK.
 pub const MAX_OPTIONS: usize = 16;
+
+pub mod options;
+pub mod transfer;
 
 const OP_RRQ: u16 = 1;
 const OP_WRQ: u16 = 2;

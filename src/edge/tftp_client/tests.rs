@@ -14,6 +14,7 @@ fn quick() -> Options {
         timeout: Duration::from_millis(200),
         retries: 3,
         max_bytes: 4096,
+        ..Options::default()
     }
 }
 
