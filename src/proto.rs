@@ -7,6 +7,7 @@
 //! - [`vstack`]: Cisco Smart Install binary messages on TCP 4786
 //!   (`../shared/protocols/smart-install.md`).
 
+pub mod dhcp;
 pub mod pnp;
 pub mod tftp;
 pub mod vstack;
