@@ -11,6 +11,7 @@
 //! `image_delivery`) and `duration` for the duration syntax.
 
 mod device_auth;
+pub mod dhcp;
 mod doc;
 mod duration;
 mod firewall;
@@ -181,6 +182,8 @@ pub struct GatewayConfig {
     pub smart_install_relay: SmartInstallRelayConfig,
     /// The nftables table `inet ztpgate`, kept in place by `ztpgate serve`.
     pub firewall: FirewallConfig,
+    /// The DHCP server or relay (`[dhcp]`; `None`: off).
+    pub dhcp: Option<dhcp::DhcpConfig>,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.

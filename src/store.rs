@@ -8,6 +8,7 @@
 //! [`StoreError::Corrupt`], never a panic). Writes are transactional: a kill at any moment loses
 //! nothing committed.
 
+pub mod dhcp;
 pub mod memory;
 pub mod migrations;
 pub mod pnp;

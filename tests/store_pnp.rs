@@ -124,7 +124,10 @@ fn version_1_database_is_upgraded_keeping_its_data() {
         .unwrap();
     }
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        ztpgate::store::migrations::latest_version()
+    );
     let mac = Mac([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]);
     assert_eq!(
         store.client_override(&mac).unwrap(),

@@ -72,6 +72,7 @@ pub(super) fn parse(
     let firewall = root.with_section(&mut cx, "firewall", |cx, t| {
         firewall::parse(cx, t, &smart_install_relay)
     });
+    let dhcp = root.with_section(&mut cx, "dhcp", crate::config::dhcp::parse);
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -104,6 +105,7 @@ pub(super) fn parse(
         pnp_server,
         smart_install_relay,
         firewall,
+        dhcp,
     })
 }
 

@@ -62,6 +62,20 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX pnp_history_by_serial ON pnp_history (serial, id);
     ",
     },
+    Migration {
+        version: 3,
+        name: "DHCP leases",
+        sql: "
+        CREATE TABLE dhcp_leases (
+            ip       BLOB PRIMARY KEY CHECK (typeof(ip) = 'blob' AND length(ip) = 4),
+            mac      BLOB NOT NULL CHECK (typeof(mac) = 'blob' AND length(mac) = 6),
+            state    TEXT NOT NULL CHECK (state IN ('offered', 'bound', 'released', 'declined')),
+            expires  TEXT NOT NULL,
+            hostname TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX dhcp_leases_by_mac ON dhcp_leases (mac);
+    ",
+    },
 ];
 
 /// The newest schema version this build knows.
