@@ -5,6 +5,7 @@
 //! server (and its plain-HTTP bootstrap), the inspecting Smart Install relay, and keeps the
 //! firewall table in place (`firewall`), each when configured.
 
+pub mod dhcp;
 mod firewall;
 
 use std::net::SocketAddr;
@@ -53,6 +54,9 @@ pub enum ServeError {
     /// The PnP device directory could not be loaded.
     #[error(transparent)]
     Devices(#[from] DirectoryError),
+    /// The DHCP service could not start.
+    #[error(transparent)]
+    Dhcp(#[from] crate::edge::dhcp::DhcpError),
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -252,6 +256,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     }
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
     let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
+    let dhcp = dhcp::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
@@ -263,6 +268,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "pnp_listen": pnp_bound,
                 "smart_install_relay_listen": relay_bound,
                 "firewall": firewall,
+                "dhcp": dhcp,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod dhcp;
 pub mod files;
 pub mod listener;
 pub mod netlink;

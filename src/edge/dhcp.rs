@@ -1,0 +1,423 @@
+//! DHCP sockets of the Smart Install director: the server (or relay) on UDP 67 of the management
+//! interface, driving the pure role in [`crate::roles::dhcp_server`].
+//!
+//! Sockets: one bound to `0.0.0.0:67` with `SO_BINDTODEVICE` on the configured interface (it
+//! receives the clients' broadcasts and sends replies out of that interface, `SO_BROADCAST` on);
+//! in relay mode a second one bound to `address:67` receives the third-party server's replies
+//! (sent to `giaddr`) and forwards requests to it. Replies follow RFC 2131 §4.1: to the relay at
+//! `giaddr`, unicast to `ciaddr`, else broadcast — a reply to a client without an address is
+//! broadcast rather than unicast to its hardware address, which §4.1 allows when the server
+//! cannot set a neighbour entry.
+//!
+//! Leases are restored from the store at start and each request's changes are written before
+//! the reply goes out. Every lease granted or refused is one audit record (area `dhcp`). Which
+//! clients get Smart Install options is decided by a [`Decide`] implementation, so the director
+//! database can replace the static join-window policy later.
+//!
+//! Inputs: datagrams from the management network (attacker-controlled), decoded by the bounded
+//! codec; replies from the upstream server in relay mode (semi-trusted, re-encoded).
+
+use std::collections::HashSet;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+use tokio::sync::{Mutex, watch};
+
+use crate::audit::{AuditEntry, AuditLog, EntryKind};
+use crate::config::dhcp::{DhcpConfig, DhcpMode};
+use crate::policy::join::{ClientOverride, Mac, ManualWindow};
+use crate::proto::dhcp::options::MessageType;
+use crate::proto::dhcp::{MAX_DATAGRAM_BYTES, Message, Op};
+use crate::roles::dhcp_server::relay::{self, RelayAction, RelayConfig};
+use crate::roles::dhcp_server::{
+    self, ClientDecision, Destination, Event, LeaseTable, Reply, ServerConfig,
+};
+use crate::store::dhcp::DhcpStore;
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// Operator state the decision depends on, read from the store for each request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OperatorState {
+    /// The runtime manual join-window state.
+    pub manual: Option<ManualWindow>,
+    /// The operator's override for this client.
+    pub client_override: Option<ClientOverride>,
+}
+
+/// A decision with the rule behind it, for the audit record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// What the client gets.
+    pub decision: ClientDecision,
+    /// The deciding rule.
+    pub rule: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Decides which options a client gets (the swappable boundary toward the director database).
+pub trait Decide: Send + Sync + 'static {
+    /// The decision for the client `mac` sending `request` at `now`.
+    fn decide(
+        &self,
+        request: &Message,
+        mac: &Mac,
+        operator: &OperatorState,
+        now: DateTime<Utc>,
+    ) -> Verdict;
+}
+
+/// Why the DHCP service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DhcpError {
+    /// A socket could not be created, configured or bound.
+    #[error("dhcp: cannot {op} {addr}: {source}")]
+    Socket {
+        /// What was being done.
+        op: &'static str,
+        /// The address (or interface) concerned.
+        addr: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The leases could not be restored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The running DHCP service.
+pub struct DhcpService<D> {
+    config: DhcpConfig,
+    client_side: UdpSocket,
+    server_side: Option<UdpSocket>,
+    leases: LeaseTable,
+    store: Arc<Mutex<SqliteStore>>,
+    audit: Arc<Mutex<AuditLog>>,
+    decide: D,
+    pnp_clients: HashSet<Mac>,
+}
+
+impl<D: Decide> DhcpService<D> {
+    /// Binds the sockets and restores the leases.
+    pub async fn bind(
+        config: DhcpConfig,
+        store: Arc<Mutex<SqliteStore>>,
+        audit: Arc<Mutex<AuditLog>>,
+        decide: D,
+    ) -> Result<Self, DhcpError> {
+        let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, config.server_port);
+        let client_side = udp_socket(any, Some(&config.interface))?;
+        let server_side = match config.mode {
+            DhcpMode::Relay(_) => Some(udp_socket(
+                SocketAddrV4::new(config.address, config.server_port),
+                None,
+            )?),
+            DhcpMode::Server(_) => None,
+        };
+        let leases = LeaseTable::new(store.lock().await.dhcp_leases()?);
+        Ok(Self {
+            config,
+            client_side,
+            server_side,
+            leases,
+            store,
+            audit,
+            decide,
+            pnp_clients: HashSet::new(),
+        })
+    }
+
+    /// Number of lease records restored or kept.
+    pub fn lease_count(&self) -> usize {
+        self.leases.len()
+    }
+
+    /// Serves until `stop` turns true.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut buf = vec![0; MAX_DATAGRAM_BYTES + 1];
+        let mut up = vec![0; MAX_DATAGRAM_BYTES + 1];
+        loop {
+            tokio::select! {
+                r = self.client_side.recv_from(&mut buf) => match r {
+                    Ok((n, from)) => self.from_client_side(&buf[..n], from).await,
+                    Err(err) => tracing::warn!(%err, "dhcp: receive failed"),
+                },
+                r = recv_opt(self.server_side.as_ref(), &mut up) => match r {
+                    Ok((n, from)) => self.from_server_side(&up[..n], from).await,
+                    Err(err) => tracing::warn!(%err, "dhcp: receive from the server failed"),
+                },
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
+    async fn from_client_side(&mut self, datagram: &[u8], from: SocketAddr) {
+        let message = match Message::decode(datagram) {
+            Ok(m) => m,
+            Err(err) => {
+                tracing::debug!(%from, %err, "dhcp: undecodable datagram");
+                return;
+            }
+        };
+        match self.config.mode.clone() {
+            DhcpMode::Server(server) => self.serve(&message, &server).await,
+            DhcpMode::Relay(relay) if message.op == Op::Request => {
+                if let Some(mac) = message.mac() {
+                    self.remember_pnp(mac, message.is_cisco_pnp());
+                }
+                self.relay_action(relay::from_client(&message, &relay), &message)
+                    .await;
+            }
+            // A server reply that reached the client-side socket (the server is on this link).
+            DhcpMode::Relay(relay) => self.relay_reply(&message, &relay).await,
+        }
+    }
+
+    async fn from_server_side(&mut self, datagram: &[u8], from: SocketAddr) {
+        let DhcpMode::Relay(relay) = self.config.mode.clone() else {
+            return;
+        };
+        match Message::decode(datagram) {
+            Ok(m) => self.relay_reply(&m, &relay).await,
+            Err(err) => tracing::debug!(%from, %err, "dhcp: undecodable reply"),
+        }
+    }
+
+    async fn serve(&mut self, request: &Message, server: &ServerConfig) {
+        let Some(mac) = request.mac() else {
+            return;
+        };
+        let now = crate::clock::now_utc();
+        let verdict = self.verdict(request, &mac, now).await;
+        let out = dhcp_server::handle(request, &self.leases, server, &verdict.decision, now);
+        if !out.changes.is_empty() {
+            if let Err(err) = self.store.lock().await.apply_dhcp_changes(&out.changes) {
+                // Nothing is promised to the client that could not be stored.
+                tracing::error!(%err, "dhcp: cannot store leases; request dropped");
+                return;
+            }
+            for change in &out.changes {
+                self.leases.apply(change);
+            }
+        }
+        self.audit_event(&out.event, &verdict).await;
+        if let Some(reply) = out.reply {
+            self.send_reply(&reply).await;
+        }
+    }
+
+    async fn relay_reply(&mut self, reply: &Message, relay: &RelayConfig) {
+        let Some(mac) = reply.mac() else {
+            return;
+        };
+        let now = crate::clock::now_utc();
+        let mut verdict = self.verdict(reply, &mac, now).await;
+        if !self.pnp_clients.contains(&mac) {
+            verdict.decision.pnp_option43 = None;
+        }
+        let action = relay::from_server(reply, relay, &verdict.decision);
+        if let RelayAction::ToClient {
+            kind,
+            smart_install,
+            ..
+        } = &action
+        {
+            let event = match kind {
+                MessageType::Ack => Some(Event::Granted {
+                    mac,
+                    ip: reply.yiaddr,
+                    smart_install: *smart_install,
+                }),
+                MessageType::Nak => Some(Event::Refused {
+                    mac,
+                    requested: None,
+                    reason: dhcp_server::RefuseReason::NotOffered,
+                }),
+                _ => None,
+            };
+            if let Some(event) = event {
+                self.audit_event(&event, &verdict).await;
+            }
+        }
+        self.relay_action(action, reply).await;
+    }
+
+    async fn relay_action(&self, action: RelayAction, message: &Message) {
+        let port = self.config.server_port;
+        let (socket, to, datagram) = match action {
+            RelayAction::ToServer { datagram, server } => {
+                let socket = self.server_side.as_ref().unwrap_or(&self.client_side);
+                (socket, SocketAddrV4::new(server, port), datagram)
+            }
+            RelayAction::ToClient {
+                datagram,
+                destination,
+                ..
+            } => (&self.client_side, self.target(destination), datagram),
+            RelayAction::Drop(reason) => {
+                tracing::debug!(?reason, xid = message.xid, "dhcp relay: dropped");
+                return;
+            }
+        };
+        if let Err(err) = socket.send_to(&datagram, to).await {
+            tracing::warn!(%err, %to, "dhcp relay: send failed");
+        }
+    }
+
+    async fn send_reply(&self, reply: &Reply) {
+        let datagram = match reply.message.encode() {
+            Ok(d) => d,
+            Err(err) => {
+                tracing::error!(%err, "dhcp: reply does not encode");
+                return;
+            }
+        };
+        let to = self.target(reply.destination);
+        if let Err(err) = self.client_side.send_to(&datagram, to).await {
+            tracing::warn!(%err, %to, "dhcp: send failed");
+        }
+    }
+
+    fn target(&self, destination: Destination) -> SocketAddrV4 {
+        let client = self.config.client_port;
+        match destination {
+            Destination::Relay(ip) => SocketAddrV4::new(ip, self.config.server_port),
+            Destination::Unicast(ip) => SocketAddrV4::new(ip, client),
+            Destination::Broadcast | Destination::Hardware { .. } => {
+                SocketAddrV4::new(Ipv4Addr::BROADCAST, client)
+            }
+        }
+    }
+
+    async fn verdict(&self, request: &Message, mac: &Mac, now: DateTime<Utc>) -> Verdict {
+        let operator = {
+            let store = self.store.lock().await;
+            OperatorState {
+                manual: store.manual_window().unwrap_or_else(|err| {
+                    tracing::error!(%err, "dhcp: cannot read the join window state");
+                    Some(ManualWindow::Closed)
+                }),
+                client_override: store.client_override(mac).unwrap_or(None),
+            }
+        };
+        self.decide.decide(request, mac, &operator, now)
+    }
+
+    fn remember_pnp(&mut self, mac: Mac, pnp: bool) {
+        if !pnp {
+            self.pnp_clients.remove(&mac);
+            return;
+        }
+        if self.pnp_clients.len() >= MAX_REMEMBERED_PNP_CLIENTS {
+            self.pnp_clients.clear();
+        }
+        self.pnp_clients.insert(mac);
+    }
+
+    async fn audit_event(&self, event: &Event, verdict: &Verdict) {
+        let Some(entry) = audit_entry(event, verdict, &self.config) else {
+            return;
+        };
+        if let Err(err) = self
+            .audit
+            .lock()
+            .await
+            .append(entry, crate::clock::now_utc())
+        {
+            tracing::error!(%err, "dhcp: cannot write the audit log");
+        }
+    }
+}
+
+/// The audit record of a granted or refused lease; other events are not audited.
+fn audit_entry(event: &Event, verdict: &Verdict, config: &DhcpConfig) -> Option<AuditEntry> {
+    let mode = match config.mode {
+        DhcpMode::Server(_) => "server",
+        DhcpMode::Relay(_) => "relay",
+    };
+    let (name, mac, detail) = match event {
+        Event::Granted {
+            mac,
+            ip,
+            smart_install,
+        } => (
+            "grant",
+            mac,
+            serde_json::json!({ "ip": ip.to_string(), "smart_install": smart_install }),
+        ),
+        Event::Refused {
+            mac,
+            requested,
+            reason,
+        } => (
+            "refuse",
+            mac,
+            serde_json::json!({ "requested": requested.map(|ip| ip.to_string()), "refusal": reason }),
+        ),
+        _ => return None,
+    };
+    let mut detail = detail;
+    if let Some(obj) = detail.as_object_mut() {
+        obj.insert("dhcp".into(), mode.into());
+        obj.insert("join_rule".into(), verdict.rule.clone().into());
+        obj.insert("reason".into(), verdict.reason.clone().into());
+    }
+    Some(AuditEntry {
+        kind: EntryKind::Decision,
+        area: "dhcp".into(),
+        verdict: name.into(),
+        rule: format!("dhcp-{mode}"),
+        mode: "enforce".into(),
+        actor: format!("client {mac}"),
+        detail,
+    })
+}
+
+/// A non-blocking UDP socket on `addr` with `SO_REUSEADDR` and `SO_BROADCAST`, bound to
+/// `device` when given.
+fn udp_socket(addr: SocketAddrV4, device: Option<&str>) -> Result<UdpSocket, DhcpError> {
+    let err = |op| {
+        move |source| DhcpError::Socket {
+            op,
+            addr: addr.to_string(),
+            source,
+        }
+    };
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
+        .map_err(err("create a socket for"))?;
+    socket
+        .set_reuse_address(true)
+        .map_err(err("set SO_REUSEADDR on"))?;
+    socket
+        .set_broadcast(true)
+        .map_err(err("set SO_BROADCAST on"))?;
+    if let Some(device) = device {
+        socket
+            .bind_device(Some(device.as_bytes()))
+            .map_err(|source| DhcpError::Socket {
+                op: "bind to interface",
+                addr: device.to_owned(),
+                source,
+            })?;
+    }
+    socket.bind(&addr.into()).map_err(err("bind"))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(err("set non-blocking"))?;
+    UdpSocket::from_std(socket.into()).map_err(err("register"))
+}
+
+/// Receives from `socket`, or never when there is none.
+async fn recv_opt(socket: Option<&UdpSocket>, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Most MACs remembered as PnP clients in relay mode (the set is cleared when full).
+const MAX_REMEMBERED_PNP_CLIENTS: usize = 4_096;
