@@ -143,11 +143,11 @@ impl<D: Decide> DhcpService<D> {
         loop {
             tokio::select! {
                 r = self.client_side.recv_from(&mut buf) => match r {
-                    Ok((n, from)) => self.from_client_side(&buf[..n], from).await,
+                    Ok((n, from)) => self.on_client_side(&buf[..n], from).await,
                     Err(err) => tracing::warn!(%err, "dhcp: receive failed"),
                 },
                 r = recv_opt(self.server_side.as_ref(), &mut up) => match r {
-                    Ok((n, from)) => self.from_server_side(&up[..n], from).await,
+                    Ok((n, from)) => self.on_server_side(&up[..n], from).await,
                     Err(err) => tracing::warn!(%err, "dhcp: receive from the server failed"),
                 },
                 _ = stop.changed() => break,
@@ -155,7 +155,7 @@ impl<D: Decide> DhcpService<D> {
         }
     }
 
-    async fn from_client_side(&mut self, datagram: &[u8], from: SocketAddr) {
+    async fn on_client_side(&mut self, datagram: &[u8], from: SocketAddr) {
         let message = match Message::decode(datagram) {
             Ok(m) => m,
             Err(err) => {
@@ -177,7 +177,7 @@ impl<D: Decide> DhcpService<D> {
         }
     }
 
-    async fn from_server_side(&mut self, datagram: &[u8], from: SocketAddr) {
+    async fn on_server_side(&mut self, datagram: &[u8], from: SocketAddr) {
         let DhcpMode::Relay(relay) = self.config.mode.clone() else {
             return;
         };

@@ -279,7 +279,7 @@ impl Cx<'_> {
             // SELECTING: the client answers an offer.
             (Some(server), _) if server != self.config.server_ip => self.other_server(),
             (Some(_), Some(ip)) => match self.leases.get(ip) {
-                Some(l) if l.mac == self.mac && l.is_active(self.now) => self.ack(ip),
+                Some(l) if l.mac == self.mac && offered_or_bound(l, self.now) => self.ack(ip),
                 _ => self.refused(Some(ip), RefuseReason::NotOffered, true),
             },
             (Some(_), None) => self.refused(None, RefuseReason::NotOffered, true),
@@ -312,8 +312,8 @@ impl Cx<'_> {
     fn ack(&self, ip: Ipv4Addr) -> Outcome {
         let mut changes = Vec::new();
         // One address per MAC: drop its other non-declined records.
-        for old in self.leases.iter() {
-            if old.mac == self.mac && old.ip != ip && old.state != LeaseState::Declined {
+        for old in self.leases.records_of(&self.mac) {
+            if old.ip != ip && old.state != LeaseState::Declined {
                 changes.push(LeaseChange::Remove(old.ip));
             }
         }
@@ -335,8 +335,8 @@ impl Cx<'_> {
         // The client took another server's offer: free ours.
         let changes = self
             .leases
-            .iter()
-            .filter(|l| l.mac == self.mac && l.state == LeaseState::Offered)
+            .records_of(&self.mac)
+            .filter(|l| l.state == LeaseState::Offered)
             .map(|l| LeaseChange::Remove(l.ip))
             .collect();
         Outcome {
@@ -425,6 +425,11 @@ impl Cx<'_> {
             self.decision,
         )
     }
+}
+
+/// Whether `lease` is a live offer or binding (not a declined address's quarantine).
+fn offered_or_bound(lease: &Lease, now: DateTime<Utc>) -> bool {
+    matches!(lease.state, LeaseState::Offered | LeaseState::Bound) && lease.is_active(now)
 }
 
 #[cfg(test)]

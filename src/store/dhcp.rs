@@ -146,7 +146,7 @@ mod tests {
             ])
             .unwrap();
         assert_eq!(store.dhcp_leases().unwrap(), [a.clone(), b]);
-        let mut released = a.clone();
+        let mut released = a;
         released.state = LeaseState::Released;
         store
             .apply_dhcp_changes(&[

@@ -228,7 +228,7 @@ pub fn ipv4(code: u8, v: &[u8]) -> Result<Ipv4Addr, OptionError> {
 
 /// A list of IPv4 addresses (options 3, 6, 150).
 pub fn ipv4_list(code: u8, v: &[u8]) -> Result<Vec<Ipv4Addr>, OptionError> {
-    if v.is_empty() || v.len() % 4 != 0 {
+    if v.is_empty() || !v.len().is_multiple_of(4) {
         return Err(OptionError::Length {
             code,
             len: v.len(),

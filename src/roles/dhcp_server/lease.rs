@@ -4,7 +4,7 @@
 //!
 //! Trust: records come from the gateway's own store; the pool from validated configuration.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use chrono::{DateTime, Utc};
@@ -79,30 +79,50 @@ pub enum LeaseChange {
     Remove(Ipv4Addr),
 }
 
-/// Every lease record, by address.
+/// Every lease record, by address, with an index by MAC.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LeaseTable {
     by_ip: BTreeMap<Ipv4Addr, Lease>,
+    by_mac: BTreeMap<Mac, BTreeSet<Ipv4Addr>>,
 }
 
 impl LeaseTable {
     /// A table holding `leases` (e.g. restored from the store).
     pub fn new(leases: impl IntoIterator<Item = Lease>) -> Self {
-        Self {
-            by_ip: leases.into_iter().map(|l| (l.ip, l)).collect(),
+        let mut table = Self::default();
+        for lease in leases {
+            table.apply(&LeaseChange::Upsert(lease));
         }
+        table
     }
 
     /// Applies one change.
     pub fn apply(&mut self, change: &LeaseChange) {
-        match change {
-            LeaseChange::Upsert(lease) => {
-                self.by_ip.insert(lease.ip, lease.clone());
-            }
-            LeaseChange::Remove(ip) => {
-                self.by_ip.remove(ip);
+        let (ip, new) = match change {
+            LeaseChange::Upsert(lease) => (lease.ip, Some(lease)),
+            LeaseChange::Remove(ip) => (*ip, None),
+        };
+        if let Some(old) = self.by_ip.remove(&ip)
+            && let Some(ips) = self.by_mac.get_mut(&old.mac)
+        {
+            ips.remove(&ip);
+            if ips.is_empty() {
+                self.by_mac.remove(&old.mac);
             }
         }
+        if let Some(lease) = new {
+            self.by_mac.entry(lease.mac).or_default().insert(ip);
+            self.by_ip.insert(ip, lease.clone());
+        }
+    }
+
+    /// The records of `mac`.
+    pub fn records_of(&self, mac: &Mac) -> impl Iterator<Item = &Lease> {
+        self.by_mac
+            .get(mac)
+            .into_iter()
+            .flatten()
+            .filter_map(|ip| self.by_ip.get(ip))
     }
 
     /// The record of `ip`.
@@ -112,9 +132,8 @@ impl LeaseTable {
 
     /// The address `mac` holds or held last (never a declined one).
     pub fn of_mac(&self, mac: &Mac) -> Option<&Lease> {
-        self.by_ip
-            .values()
-            .filter(|l| l.mac == *mac && l.state != LeaseState::Declined)
+        self.records_of(mac)
+            .filter(|l| l.state != LeaseState::Declined)
             .max_by_key(|l| l.expires)
     }
 
@@ -184,11 +203,7 @@ impl Pool {
         }) {
             return Some(ip);
         }
-        let (first, last) = (u32::from(self.first), u32::from(self.last));
-        if let Some(ip) = (first..=last)
-            .map(Ipv4Addr::from)
-            .find(|ip| table.get(*ip).is_none())
-        {
+        if let Some(ip) = self.first_unused(table) {
             return Some(ip);
         }
         table
@@ -196,5 +211,23 @@ impl Pool {
             .filter(|l| self.contains(l.ip) && table.free_for(l.ip, mac, now))
             .min_by_key(|l| l.expires)
             .map(|l| l.ip)
+    }
+
+    /// The lowest address of the range without any record: walks the records in the range in
+    /// order and stops at the first gap.
+    fn first_unused(&self, table: &LeaseTable) -> Option<Ipv4Addr> {
+        let mut next = u32::from(self.first);
+        for ip in table
+            .by_ip
+            .range(self.first..=self.last)
+            .map(|(ip, _)| u32::from(*ip))
+        {
+            if ip != next {
+                break;
+            }
+            next = next.checked_add(1)?;
+        }
+        let ip = Ipv4Addr::from(next);
+        self.contains(ip).then_some(ip)
     }
 }

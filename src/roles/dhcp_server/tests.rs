@@ -483,7 +483,7 @@ fn relay_inserts_smart_install_options_into_the_servers_offer() {
         suboptions: vec![(2, vec![7])],
     };
     let offer = upstream_offer(Some(
-        options::encode_vendor_blocks(&[other.clone()]).unwrap(),
+        options::encode_vendor_blocks(std::slice::from_ref(&other)).unwrap(),
     ));
     let action = relay::from_server(&offer, &relay_config(), &si());
     let RelayAction::ToClient {
@@ -529,4 +529,57 @@ fn relay_drops_replies_for_another_agent() {
         relay::from_server(&offer, &relay_config(), &si()),
         RelayAction::Drop(_)
     ));
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn step(n: u8, kind: u8, table: &LeaseTable) -> Message {
+        let mine = table.of_mac(&mac(n)).map(|l| l.ip);
+        let ip = mine.unwrap_or(Ipv4Addr::new(10, 9, 0, 100 + n % 3));
+        let server = (options::SERVER_ID, SERVER.octets().to_vec());
+        let wanted = (options::REQUESTED_IP, ip.octets().to_vec());
+        match kind % 5 {
+            0 => msg(n, MessageType::Discover, &[]),
+            1 => msg(n, MessageType::Request, &[server, wanted]),
+            2 => msg(n, MessageType::Request, &[wanted]),
+            3 => {
+                let mut m = msg(n, MessageType::Release, &[]);
+                m.ciaddr = ip;
+                m
+            }
+            _ => msg(n, MessageType::Decline, &[server, wanted]),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_grants_an_address_another_client_holds(
+            ops in proptest::collection::vec((0u8..5, any::<u8>(), 0i64..7200), 1..60)
+        ) {
+            let mut table = LeaseTable::default();
+            let mut at = now();
+            for (n, kind, advance) in ops {
+                at += Duration::seconds(advance);
+                let request = step(n, kind, &table);
+                let before = table.clone();
+                let out = run(&mut table, &request, &si(), at);
+                if let Event::Granted { mac: who, ip, .. } | Event::Offered { mac: who, ip, .. } = out.event {
+                    prop_assert!(before.free_for(ip, &who, at), "{ip} given to {who} while held");
+                    prop_assert!(config().pool.contains(ip) || before.get(ip).is_some());
+                }
+                // The MAC index matches the records.
+                let rebuilt = LeaseTable::new(table.iter().cloned());
+                prop_assert_eq!(&rebuilt, &table);
+                let granted = table.iter().filter(|l| l.state == LeaseState::Bound && l.is_active(at));
+                let mut macs: Vec<Mac> = granted.map(|l| l.mac).collect();
+                let len = macs.len();
+                macs.sort();
+                macs.dedup();
+                prop_assert_eq!(macs.len(), len, "a MAC holds two bound addresses");
+            }
+        }
+    }
 }
