@@ -157,6 +157,11 @@ impl<D: Decide> DhcpService<D> {
     }
 
     async fn on_client_side(&mut self, datagram: &[u8], from: SocketAddr) {
+        if let DhcpMode::Server(server) = &self.config.mode {
+            let server = server.clone();
+            self.serve_batch(datagram, &server).await;
+            return;
+        }
         let message = match Message::decode(datagram) {
             Ok(m) => m,
             Err(err) => {
@@ -165,7 +170,7 @@ impl<D: Decide> DhcpService<D> {
             }
         };
         match self.config.mode.clone() {
-            DhcpMode::Server(server) => self.serve(&message, &server).await,
+            DhcpMode::Server(_) => {}
             DhcpMode::Relay(relay) if message.op == Op::Request => {
                 if let Some(mac) = message.mac() {
                     self.remember_pnp(mac, message.is_cisco_pnp());
@@ -188,34 +193,57 @@ impl<D: Decide> DhcpService<D> {
         }
     }
 
-    async fn serve(&mut self, request: &Message, server: &ServerConfig) {
-        let Some(mac) = request.mac() else {
-            return;
-        };
-        let now = crate::clock::now_utc();
-        let verdict = self.verdict(request, &mac, now).await;
-        let out = dhcp_server::handle(request, &self.leases, server, &verdict.decision, now);
-        // Offers live in memory only: an offer lost in a restart costs the client one NAK and a
-        // new DISCOVER, and skipping it halves the synchronous writes per transaction.
-        let durable: Vec<LeaseChange> = out
-            .changes
-            .iter()
-            .filter(|c| !matches!(c, LeaseChange::Upsert(l) if l.state == LeaseState::Offered))
-            .cloned()
-            .collect();
-        if !out.changes.is_empty() {
-            if let Err(err) = self.store.lock().await.apply_dhcp_changes(&durable) {
-                // Nothing is promised to the client that could not be stored.
-                tracing::error!(%err, "dhcp: cannot store leases; request dropped");
-                return;
-            }
-            for change in &out.changes {
-                self.leases.apply(change);
+    /// Answers `first` and every datagram already queued behind it (up to [`MAX_BATCH`]) with one
+    /// store transaction and one audit sync: group commit, the replies go out only after both.
+    async fn serve_batch(&mut self, first: &[u8], server: &ServerConfig) {
+        let mut batch = vec![first.to_vec()];
+        let mut buf = vec![0; MAX_DATAGRAM_BYTES + 1];
+        while batch.len() < MAX_BATCH {
+            match self.client_side.try_recv_from(&mut buf) {
+                Ok((n, _)) => batch.push(buf[..n].to_vec()),
+                Err(_) => break,
             }
         }
-        self.audit_event(&out.event, &verdict).await;
-        if let Some(reply) = out.reply {
-            self.send_reply(&reply).await;
+        let now = crate::clock::now_utc();
+        let mut durable = Vec::new();
+        let mut answered = Vec::new();
+        for datagram in &batch {
+            let Some((request, mac)) = decode_request(datagram) else {
+                continue;
+            };
+            let verdict = self.verdict(&request, &mac, now).await;
+            let out = dhcp_server::handle(&request, &self.leases, server, &verdict.decision, now);
+            for change in &out.changes {
+                self.leases.apply(change);
+                // Offers live in memory only: an offer lost in a restart costs the client one
+                // NAK and a new DISCOVER, and skipping it halves the synchronous writes.
+                if !matches!(change, LeaseChange::Upsert(l) if l.state == LeaseState::Offered) {
+                    durable.push(change.clone());
+                }
+            }
+            answered.push((out, verdict));
+        }
+        let stored = self.store.lock().await.apply_dhcp_changes(&durable);
+        if let Err(err) = stored {
+            // Nothing is promised to a client that could not be stored.
+            tracing::error!(%err, "dhcp: cannot store leases; requests dropped");
+            self.reload_leases().await;
+            return;
+        }
+        self.audit_events(answered.iter().map(|(out, v)| (&out.event, v)))
+            .await;
+        for (out, _) in &answered {
+            if let Some(reply) = &out.reply {
+                self.send_reply(reply).await;
+            }
+        }
+    }
+
+    /// Restores the in-memory table from the store after a failed write.
+    async fn reload_leases(&mut self) {
+        match self.store.lock().await.dhcp_leases() {
+            Ok(leases) => self.leases = LeaseTable::new(leases),
+            Err(err) => tracing::error!(%err, "dhcp: cannot reload leases"),
         }
     }
 
@@ -328,16 +356,22 @@ impl<D: Decide> DhcpService<D> {
     }
 
     async fn audit_event(&self, event: &Event, verdict: &Verdict) {
-        let Some(entry) = audit_entry(event, verdict, &self.config) else {
-            return;
-        };
-        if let Err(err) = self
-            .audit
-            .lock()
-            .await
-            .append(entry, crate::clock::now_utc())
-        {
-            tracing::error!(%err, "dhcp: cannot write the audit log");
+        self.audit_events(std::iter::once((event, verdict))).await;
+    }
+
+    /// Appends a record per granted or refused lease, then syncs once.
+    async fn audit_events<'e>(&self, events: impl Iterator<Item = (&'e Event, &'e Verdict)>) {
+        let now = crate::clock::now_utc();
+        let mut audit = self.audit.lock().await;
+        for (event, verdict) in events {
+            if let Some(entry) = audit_entry(event, verdict, &self.config)
+                && let Err(err) = audit.append_deferred(entry, now)
+            {
+                tracing::error!(%err, "dhcp: cannot write the audit log");
+            }
+        }
+        if let Err(err) = audit.commit(now) {
+            tracing::error!(%err, "dhcp: cannot sync the audit log");
         }
     }
 }
@@ -428,5 +462,21 @@ async fn recv_opt(socket: Option<&UdpSocket>, buf: &mut [u8]) -> io::Result<(usi
     }
 }
 
+/// Decodes a client's datagram; `None` (logged) when it is not a usable request.
+fn decode_request(datagram: &[u8]) -> Option<(Message, Mac)> {
+    match Message::decode(datagram) {
+        Ok(m) => {
+            let mac = m.mac()?;
+            Some((m, mac))
+        }
+        Err(err) => {
+            tracing::debug!(%err, "dhcp: undecodable datagram");
+            None
+        }
+    }
+}
+
+/// Most requests answered with one store transaction and one audit sync.
+const MAX_BATCH: usize = 64;
 /// Most MACs remembered as PnP clients in relay mode (the set is cleared when full).
 const MAX_REMEMBERED_PNP_CLIENTS: usize = 4_096;
