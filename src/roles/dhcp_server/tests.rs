@@ -538,7 +538,7 @@ mod properties {
 
     fn step(n: u8, kind: u8, table: &LeaseTable) -> Message {
         let mine = table.of_mac(&mac(n)).map(|l| l.ip);
-        let ip = mine.unwrap_or(Ipv4Addr::new(10, 9, 0, 100 + n % 3));
+        let ip = mine.unwrap_or_else(|| Ipv4Addr::new(10, 9, 0, 100 + n % 3));
         let server = (options::SERVER_ID, SERVER.octets().to_vec());
         let wanted = (options::REQUESTED_IP, ip.octets().to_vec());
         match kind % 5 {
