@@ -333,6 +333,19 @@ pnp_server = "10.55.0.1:8445"
     }
 
     #[test]
+    fn keys_of_a_disabled_section_are_reported() {
+        let err = parse("[dhcp]\nmode = \"off\"\ninterface = \"eth1\"\n").unwrap_err();
+        assert!(err.to_string().contains("dhcp.interface"), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_pool_containing_the_server() {
+        let text = SERVER.replace("10.55.0.100", "10.55.0.1");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("must not contain dhcp.address"), "{err}");
+    }
+
+    #[test]
     fn rejects_a_non_contiguous_mask() {
         let text = SERVER.replace("255.255.255.0", "255.0.255.0");
         assert!(

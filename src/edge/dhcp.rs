@@ -15,7 +15,8 @@
 //! database can replace the static join-window policy later.
 //!
 //! Inputs: datagrams from the management network (attacker-controlled), decoded by the bounded
-//! codec; replies from the upstream server in relay mode (semi-trusted, re-encoded).
+//! codec; replies from the upstream server in relay mode (semi-trusted, re-encoded; replies from
+//! any other source address are dropped).
 
 use std::collections::HashSet;
 use std::io;
@@ -179,7 +180,7 @@ impl<D: Decide> DhcpService<D> {
                     .await;
             }
             // A server reply that reached the client-side socket (the server is on this link).
-            DhcpMode::Relay(relay) => self.relay_reply(&message, &relay).await,
+            DhcpMode::Relay(relay) => self.relay_reply(&message, &relay, from).await,
         }
     }
 
@@ -188,7 +189,7 @@ impl<D: Decide> DhcpService<D> {
             return;
         };
         match Message::decode(datagram) {
-            Ok(m) => self.relay_reply(&m, &relay).await,
+            Ok(m) => self.relay_reply(&m, &relay, from).await,
             Err(err) => tracing::debug!(%from, %err, "dhcp: undecodable reply"),
         }
     }
@@ -247,7 +248,13 @@ impl<D: Decide> DhcpService<D> {
         }
     }
 
-    async fn relay_reply(&mut self, reply: &Message, relay: &RelayConfig) {
+    async fn relay_reply(&mut self, reply: &Message, relay: &RelayConfig, from: SocketAddr) {
+        // Only the configured server's replies are relayed: a rogue server on either side
+        // cannot use ztpgate to reach the clients.
+        if from.ip() != std::net::IpAddr::V4(relay.server) {
+            tracing::debug!(%from, "dhcp relay: reply from a server other than relay_server");
+            return;
+        }
         let Some(mac) = reply.mac() else {
             return;
         };
@@ -320,14 +327,7 @@ impl<D: Decide> DhcpService<D> {
     }
 
     fn target(&self, destination: Destination) -> SocketAddrV4 {
-        let client = self.config.client_port;
-        match destination {
-            Destination::Relay(ip) => SocketAddrV4::new(ip, self.config.server_port),
-            Destination::Unicast(ip) => SocketAddrV4::new(ip, client),
-            Destination::Broadcast | Destination::Hardware { .. } => {
-                SocketAddrV4::new(Ipv4Addr::BROADCAST, client)
-            }
-        }
+        target(&self.config, destination)
     }
 
     async fn verdict(&self, request: &Message, mac: &Mac, now: DateTime<Utc>) -> Verdict {
@@ -372,6 +372,17 @@ impl<D: Decide> DhcpService<D> {
         }
         if let Err(err) = audit.commit(now) {
             tracing::error!(%err, "dhcp: cannot sync the audit log");
+        }
+    }
+}
+
+/// The UDP destination of a reply (RFC 2131 §4.1; a client without an address gets a broadcast).
+fn target(config: &DhcpConfig, destination: Destination) -> SocketAddrV4 {
+    match destination {
+        Destination::Relay(ip) => SocketAddrV4::new(ip, config.server_port),
+        Destination::Unicast(ip) => SocketAddrV4::new(ip, config.client_port),
+        Destination::Broadcast | Destination::Hardware { .. } => {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, config.client_port)
         }
     }
 }
@@ -480,3 +491,93 @@ fn decode_request(datagram: &[u8]) -> Option<(Message, Mac)> {
 const MAX_BATCH: usize = 64;
 /// Most MACs remembered as PnP clients in relay mode (the set is cleared when full).
 const MAX_REMEMBERED_PNP_CLIENTS: usize = 4_096;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roles::dhcp_server::{IgnoreReason, RefuseReason};
+
+    fn config() -> DhcpConfig {
+        DhcpConfig {
+            mode: DhcpMode::Relay(RelayConfig {
+                agent_ip: Ipv4Addr::new(10, 1, 0, 1),
+                server: Ipv4Addr::new(10, 2, 0, 2),
+            }),
+            interface: "eth1".into(),
+            address: Ipv4Addr::new(10, 1, 0, 1),
+            smart_install: Default::default(),
+            pnp_server: None,
+            server_port: 67,
+            client_port: 68,
+        }
+    }
+
+    fn verdict() -> Verdict {
+        Verdict {
+            decision: ClientDecision::default(),
+            rule: "window-closed".into(),
+            reason: "outside every window".into(),
+        }
+    }
+
+    #[test]
+    fn grants_and_refusals_are_audited_with_the_join_rule() {
+        let mac = Mac([0, 1, 2, 3, 4, 5]);
+        let granted = Event::Granted {
+            mac,
+            ip: Ipv4Addr::new(10, 1, 0, 9),
+            smart_install: false,
+        };
+        let entry = audit_entry(&granted, &verdict(), &config()).unwrap();
+        assert_eq!(
+            (entry.area.as_str(), entry.verdict.as_str()),
+            ("dhcp", "grant")
+        );
+        assert_eq!(entry.rule, "dhcp-relay");
+        assert_eq!(entry.actor, "client 00:01:02:03:04:05");
+        assert_eq!(entry.detail["ip"], "10.1.0.9");
+        assert_eq!(entry.detail["smart_install"], false);
+        assert_eq!(entry.detail["join_rule"], "window-closed");
+        let refused = Event::Refused {
+            mac,
+            requested: None,
+            reason: RefuseReason::PoolExhausted,
+        };
+        let entry = audit_entry(&refused, &verdict(), &config()).unwrap();
+        assert_eq!(entry.verdict, "refuse");
+        assert_eq!(entry.detail["refusal"], "pool-exhausted");
+    }
+
+    #[test]
+    fn offers_and_ignored_messages_are_not_audited() {
+        let mac = Mac([0; 6]);
+        let offered = Event::Offered {
+            mac,
+            ip: Ipv4Addr::new(10, 1, 0, 9),
+            smart_install: true,
+        };
+        assert!(audit_entry(&offered, &verdict(), &config()).is_none());
+        let ignored = Event::Ignored {
+            reason: IgnoreReason::NotRequest,
+        };
+        assert!(audit_entry(&ignored, &verdict(), &config()).is_none());
+    }
+
+    #[test]
+    fn replies_without_an_address_are_broadcast() {
+        let mac = Mac([0; 6]);
+        let hw = Destination::Hardware {
+            ip: Ipv4Addr::new(10, 1, 0, 9),
+            mac,
+        };
+        assert_eq!(
+            target(&config(), hw),
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, 68)
+        );
+        let relay = Destination::Relay(Ipv4Addr::new(10, 3, 0, 1));
+        assert_eq!(
+            target(&config(), relay),
+            SocketAddrV4::new(Ipv4Addr::new(10, 3, 0, 1), 67)
+        );
+    }
+}
