@@ -62,6 +62,7 @@ impl Decide for JoinWindowDecider {
             },
             rule: decision.rule.name,
             reason: decision.reason,
+            hold: decision.verdict.add_to_hold_list,
         }
     }
 }
@@ -102,4 +103,78 @@ pub(super) async fn start(
     );
     tasks.spawn(service.run(stop.clone()));
     Ok(Some(summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::policy::join::{JoinMode, ManualWindow};
+
+    fn decider(mode: JoinMode) -> JoinWindowDecider {
+        JoinWindowDecider {
+            policy: JoinWindowPolicy {
+                mode,
+                ..JoinWindowPolicy::default()
+            },
+            options: SmartInstallOptions {
+                config_file: Some("c.cfg".into()),
+                ..SmartInstallOptions::default()
+            },
+            pnp_option43: Some(pnp_option43(Ipv4Addr::new(10, 0, 0, 1), 8445)),
+        }
+    }
+
+    fn request() -> Message {
+        Message::decode(&{
+            let mut b = vec![1, 1, 6, 0];
+            b.resize(236, 0);
+            b.extend_from_slice(&crate::proto::dhcp::MAGIC_COOKIE);
+            b.extend_from_slice(&[53, 1, 1, 0xff]);
+            b
+        })
+        .unwrap()
+    }
+
+    fn decide(d: &JoinWindowDecider, operator: OperatorState) -> Verdict {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        d.decide(&request(), &Mac([0, 1, 2, 3, 4, 5]), &operator, now)
+    }
+
+    #[test]
+    fn auto_mode_with_the_window_open_gives_smart_install_options() {
+        let v = decide(&decider(JoinMode::Auto), OperatorState::default());
+        assert!(v.decision.smart_install.is_some());
+        assert!(v.decision.pnp_option43.is_some());
+        assert!(!v.hold);
+        assert_eq!(v.rule, "window-open-auto");
+    }
+
+    #[test]
+    fn a_closed_window_gives_plain_dhcp() {
+        let closed = OperatorState {
+            manual: Some(ManualWindow::Closed),
+            client_override: None,
+        };
+        let v = decide(&decider(JoinMode::Auto), closed);
+        assert!(v.decision.smart_install.is_none());
+        assert_eq!(v.rule, "window-closed");
+    }
+
+    #[test]
+    fn manual_mode_holds_the_client_until_an_operator_allows_it() {
+        let v = decide(&decider(JoinMode::Manual), OperatorState::default());
+        assert!(v.decision.smart_install.is_none());
+        assert!(v.hold);
+        let allowed = OperatorState {
+            manual: None,
+            client_override: Some(ClientOverride::Allowed),
+        };
+        let v = decide(&decider(JoinMode::Manual), allowed);
+        assert!(v.decision.smart_install.is_some());
+        assert!(!v.hold);
+    }
 }

@@ -59,6 +59,9 @@ pub struct Verdict {
     pub rule: String,
     /// Why.
     pub reason: String,
+    /// The client goes on the hold list (join window open in manual mode): the edge stores a
+    /// `held` override for it, which an operator's approval replaces.
+    pub hold: bool,
 }
 
 /// Decides which options a client gets (the swappable boundary toward the director database).
@@ -213,6 +216,9 @@ impl<D: Decide> DhcpService<D> {
                 continue;
             };
             let verdict = self.verdict(&request, &mac, now).await;
+            if verdict.hold {
+                self.hold(&mac).await;
+            }
             let out = dhcp_server::handle(&request, &self.leases, server, &verdict.decision, now);
             for change in &out.changes {
                 self.leases.apply(change);
@@ -240,6 +246,16 @@ impl<D: Decide> DhcpService<D> {
         }
     }
 
+    /// Puts `mac` on the hold list (a `held` override) unless the operator already decided.
+    async fn hold(&self, mac: &Mac) {
+        let mut store = self.store.lock().await;
+        if matches!(store.client_override(mac), Ok(None))
+            && let Err(err) = store.set_client_override(mac, Some(ClientOverride::Held))
+        {
+            tracing::error!(%err, %mac, "dhcp: cannot put the client on the hold list");
+        }
+    }
+
     /// Restores the in-memory table from the store after a failed write.
     async fn reload_leases(&mut self) {
         match self.store.lock().await.dhcp_leases() {
@@ -260,6 +276,9 @@ impl<D: Decide> DhcpService<D> {
         };
         let now = crate::clock::now_utc();
         let mut verdict = self.verdict(reply, &mac, now).await;
+        if verdict.hold {
+            self.hold(&mac).await;
+        }
         if !self.pnp_clients.contains(&mac) {
             verdict.decision.pnp_option43 = None;
         }
@@ -517,6 +536,7 @@ mod tests {
             decision: ClientDecision::default(),
             rule: "window-closed".into(),
             reason: "outside every window".into(),
+            hold: false,
         }
     }
 
