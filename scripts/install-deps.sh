@@ -8,6 +8,7 @@ packages=(
   libpcap-dev libnftnl-dev libmnl-dev   # capture and nftables libraries
   nftables iproute2 tcpdump             # firewall, network namespaces, captures
   curl openssl udhcpc tftp-hpa          # real clients used by the tests
+  dnsmasq-base                          # third-party DHCP server for tests/dhcp_netns.rs (relay mode)
   tftpd-hpa                             # real TFTP server for the emulated switch
   python3                               # TCP listener/client in tests/firewall_netns.rs
   tshark                                # independent CDP dissector (tests/cdp_fixtures.rs)

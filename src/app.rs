@@ -5,6 +5,7 @@
 //! server (and its plain-HTTP bootstrap), the inspecting Smart Install relay, and keeps the
 //! firewall table in place (`firewall`), each when configured.
 
+pub mod dhcp;
 mod firewall;
 mod tftp;
 
@@ -54,6 +55,9 @@ pub enum ServeError {
     /// The PnP device directory could not be loaded.
     #[error(transparent)]
     Devices(#[from] DirectoryError),
+    /// The DHCP service could not start.
+    #[error(transparent)]
+    Dhcp(#[from] crate::edge::dhcp::DhcpError),
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -254,6 +258,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
     let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
     let tftp_bound = tftp::start(&config.tftp, &audit, &mut tasks, &stop_rx).await?;
+    let dhcp = dhcp::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
@@ -266,6 +271,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "smart_install_relay_listen": relay_bound,
                 "firewall": firewall,
                 "tftp_listen": tftp_bound,
+                "dhcp": dhcp,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),

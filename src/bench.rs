@@ -19,6 +19,7 @@ pub use self::synthetic::{
     XorShift, synthetic_access_policy, synthetic_delivery_policy, synthetic_join_policy,
 };
 
+pub mod dhcp;
 pub mod pnp;
 mod synthetic;
 pub mod vstack;

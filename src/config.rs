@@ -12,6 +12,7 @@
 
 mod device_auth;
 mod director;
+pub mod dhcp;
 mod doc;
 mod duration;
 mod firewall;
@@ -187,6 +188,8 @@ pub struct GatewayConfig {
     pub firewall: FirewallConfig,
     /// The director's TFTP server (`[tftp]`).
     pub tftp: TftpConfig,
+    /// The DHCP server or relay (`[dhcp]`; `None`: off).
+    pub dhcp: Option<dhcp::DhcpConfig>,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.

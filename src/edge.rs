@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod cdp_listener;
 pub mod client;
+pub mod dhcp;
 pub mod files;
 pub mod listener;
 pub mod netlink;

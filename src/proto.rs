@@ -9,6 +9,7 @@
 //!   (`../shared/protocols/smart-install.md`).
 
 pub mod cdp;
+pub mod dhcp;
 pub mod pnp;
 pub mod tftp;
 pub mod vstack;

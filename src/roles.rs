@@ -2,5 +2,6 @@
 //! protocol codecs (`crate::proto`) and the policy decisions (`crate::policy`).
 
 pub mod director;
+pub mod dhcp_server;
 pub mod pnp_server;
 pub mod vstack_guard;

@@ -9,6 +9,7 @@
 //! nothing committed.
 
 pub mod director;
+pub mod dhcp;
 pub mod memory;
 pub mod migrations;
 pub mod pnp;

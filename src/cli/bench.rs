@@ -5,6 +5,7 @@
 //!
 //! Inputs: command-line arguments only (validated here and in [`pnp`]).
 
+pub mod dhcp;
 pub mod pnp;
 pub mod vstack;
 
@@ -29,6 +30,9 @@ pub enum BenchCommand {
     /// Smart Install relay: messages/s and added latency versus direct TCP, on loopback.
     /// Build with --release for meaningful figures.
     VstackRelay(vstack::VstackRelayArgs),
+    /// DHCP transactions/s (DISCOVER→OFFER→REQUEST→ACK) through the DHCP service on loopback.
+    /// Build with --release for meaningful figures.
+    Dhcp(dhcp::DhcpArgs),
 }
 
 /// Arguments of `bench policy`.
@@ -51,6 +55,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
         BenchCommand::Policy(args) => policy(&args),
         BenchCommand::Pnp(cmd) => pnp::run(cmd),
         BenchCommand::VstackRelay(args) => vstack::run(&args),
+        BenchCommand::Dhcp(args) => dhcp::run(&args),
     }
 }
 

@@ -74,6 +74,7 @@ pub(super) fn parse(
         firewall::parse(cx, t, &smart_install_relay)
     });
     let tftp = root.with_section(&mut cx, "tftp", |cx, t| tftp::parse(cx, t, &data_dir));
+    let dhcp = root.with_section(&mut cx, "dhcp", crate::config::dhcp::parse);
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -107,6 +108,7 @@ pub(super) fn parse(
         smart_install_relay,
         firewall,
         tftp,
+        dhcp,
     })
 }
 

@@ -73,6 +73,20 @@ pub const MIGRATIONS: &[Migration] = &[
         ) WITHOUT ROWID;
     ",
     },
+    Migration {
+        version: 4,
+        name: "DHCP leases",
+        sql: "
+        CREATE TABLE dhcp_leases (
+            ip       BLOB PRIMARY KEY CHECK (typeof(ip) = 'blob' AND length(ip) = 4),
+            mac      BLOB NOT NULL CHECK (typeof(mac) = 'blob' AND length(mac) = 6),
+            state    TEXT NOT NULL CHECK (state IN ('offered', 'bound', 'released', 'declined')),
+            expires  TEXT NOT NULL,
+            hostname TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX dhcp_leases_by_mac ON dhcp_leases (mac);
+    ",
+    },
 ];
 
 /// The newest schema version this build knows.
