@@ -11,8 +11,8 @@
 //! `image_delivery`) and `duration` for the duration syntax.
 
 mod device_auth;
-mod director;
 pub mod dhcp;
+mod director;
 mod doc;
 mod duration;
 mod firewall;

@@ -8,8 +8,8 @@
 //! [`StoreError::Corrupt`], never a panic). Writes are transactional: a kill at any moment loses
 //! nothing committed.
 
-pub mod director;
 pub mod dhcp;
+pub mod director;
 pub mod memory;
 pub mod migrations;
 pub mod pnp;
