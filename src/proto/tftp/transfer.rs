@@ -184,6 +184,16 @@ fn wire(seq: u64) -> u16 {
 }
 
 /// The encoded ERROR datagram, for the peer.
+/// The actions of a transfer whose retries ran out: tell the peer, then fail.
+fn timed_out(retries: u32) -> Vec<Action> {
+    vec![
+        Action::Send(error_datagram(ErrorCode::NotDefined, "transfer timed out")),
+        Action::Fail {
+            reason: TransferError::Timeout { retries },
+        },
+    ]
+}
+
 fn error_datagram(code: ErrorCode, message: &str) -> Vec<u8> {
     Packet::error(code, message).encode().unwrap_or_default()
 }

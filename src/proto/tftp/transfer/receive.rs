@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::{
     Action, BlockSink, Params, TransferError, Violation, ack_datagram, error_datagram, kind,
-    violation, wire,
+    timed_out, violation, wire,
 };
 use crate::proto::tftp::{ErrorCode, Packet};
 
@@ -118,16 +118,7 @@ impl<K: BlockSink> Receiver<K> {
         }
         if self.retries >= self.params.max_retries {
             self.state = State::Failed;
-            out.push(Action::Send(error_datagram(
-                ErrorCode::NotDefined,
-                "transfer timed out",
-            )));
-            out.push(Action::Fail {
-                reason: TransferError::Timeout {
-                    retries: self.retries,
-                },
-            });
-            return out;
+            return timed_out(self.retries);
         }
         self.retries = self.retries.saturating_add(1);
         match (&self.opening, self.received) {

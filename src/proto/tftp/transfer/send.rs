@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use super::{
-    Action, BlockSource, Params, TransferError, Violation, error_datagram, kind, violation, wire,
+    Action, BlockSource, Params, TransferError, Violation, error_datagram, kind, timed_out,
+    violation, wire,
 };
 use crate::proto::tftp::{ErrorCode, Packet};
 
@@ -98,16 +99,7 @@ impl<S: BlockSource> Sender<S> {
         }
         if self.retries >= self.params.max_retries {
             self.finished = true;
-            out.push(Action::Send(error_datagram(
-                ErrorCode::NotDefined,
-                "transfer timed out",
-            )));
-            out.push(Action::Fail {
-                reason: TransferError::Timeout {
-                    retries: self.retries,
-                },
-            });
-            return out;
+            return timed_out(self.retries);
         }
         self.retries = self.retries.saturating_add(1);
         self.next = self.acked.saturating_add(1);
