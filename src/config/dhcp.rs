@@ -61,6 +61,26 @@ pub enum DhcpMode {
     Relay(RelayConfig),
 }
 
+/// Every key of `[dhcp]` but `mode`.
+const KEYS: [&str; 16] = [
+    "interface",
+    "address",
+    "subnet_mask",
+    "pool_start",
+    "pool_end",
+    "router",
+    "dns",
+    "lease_time",
+    "relay_server",
+    "image_list",
+    "config_file",
+    "tftp_server",
+    "director",
+    "pnp_server",
+    "server_port",
+    "client_port",
+];
+
 /// Parses `[dhcp]`; `None` when the mode is `off` (or the section is absent or invalid).
 pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> Option<DhcpConfig> {
     #[derive(Clone, Copy, PartialEq)]
@@ -74,14 +94,21 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> Option<DhcpConfi
         ("server", Mode::Server),
         ("relay", Mode::Relay),
     ];
-    let mode = t
-        .parse(cx, "mode", |s| one_of(s, &modes))
-        .unwrap_or(Mode::Off);
-    if mode == Mode::Off {
-        // Leave the other keys untaken: `finish` reports them, so a half-configured section
-        // with the mode forgotten does not pass silently.
-        return None;
+    let explicit = t.parse(cx, "mode", |s| one_of(s, &modes));
+    match explicit {
+        // Turned off on purpose: the settings may stay for later, but only known keys.
+        Some(Mode::Off) => {
+            for key in KEYS {
+                let _ = t.take(key);
+            }
+            return None;
+        }
+        // No mode: leave the other keys untaken, so `finish` reports them and a half-configured
+        // section with the mode forgotten does not pass silently.
+        None => return None,
+        Some(_) => {}
     }
+    let mode = explicit.unwrap_or(Mode::Off);
     let interface = t
         .require(cx, "interface")
         .and_then(|n| n.parse(cx, interface_name));
@@ -333,9 +360,13 @@ pnp_server = "10.55.0.1:8445"
     }
 
     #[test]
-    fn keys_of_a_disabled_section_are_reported() {
-        let err = parse("[dhcp]\nmode = \"off\"\ninterface = \"eth1\"\n").unwrap_err();
+    fn a_section_without_mode_reports_its_keys_and_an_off_one_keeps_them() {
+        let err = parse("[dhcp]\ninterface = \"eth1\"\n").unwrap_err();
         assert!(err.to_string().contains("dhcp.interface"), "{err}");
+        let off = SERVER.replace("mode = \"server\"", "mode = \"off\"");
+        assert!(parse(&off).unwrap().dhcp.is_none());
+        let typo = format!("{off}intreface = \"eth1\"\n");
+        assert!(parse(&typo).unwrap_err().to_string().contains("dhcp.intreface"));
     }
 
     #[test]
