@@ -14,13 +14,16 @@ use crate::policy::Mode;
 use crate::policy::access::{AccessVerdict, CompiledAccess, SmartInstallEvent};
 use crate::policy::delivery::DeliveryVerdict;
 
+pub use self::private_dir::PrivateDir;
 use self::synthetic::{SEED, access_events, delivery_events, join_events};
 pub use self::synthetic::{
     XorShift, synthetic_access_policy, synthetic_delivery_policy, synthetic_join_policy,
 };
 
 pub mod dhcp;
+pub mod director;
 pub mod pnp;
+mod private_dir;
 mod synthetic;
 pub mod vstack;
 

@@ -9,7 +9,6 @@
 //! a long run renews leases instead of exhausting the pool.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -20,6 +19,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::app::dhcp::JoinWindowDecider;
 use crate::audit::{AuditError, AuditLog};
+use crate::bench::PrivateDir;
 use crate::clock::now_monotonic;
 use crate::config::FsyncPolicy;
 use crate::config::dhcp::{DhcpConfig, DhcpMode};
@@ -91,10 +91,15 @@ pub enum DhcpBenchError {
 
 /// Runs the benchmark.
 pub async fn run_dhcp_bench(opts: &DhcpBenchOptions) -> Result<DhcpBenchReport, DhcpBenchError> {
-    let dir = PrivateDir::create()?;
-    let store = Arc::new(Mutex::new(SqliteStore::open(&dir.0.join("ztpgate.db"))?));
+    let dir = PrivateDir::create("dhcp").map_err(|source| DhcpBenchError::Setup {
+        what: "the temp directory",
+        source,
+    })?;
+    let store = Arc::new(Mutex::new(SqliteStore::open(
+        &dir.path().join("ztpgate.db"),
+    )?));
     let audit = Arc::new(Mutex::new(AuditLog::open(
-        &dir.0.join("audit.jsonl"),
+        &dir.path().join("audit.jsonl"),
         opts.fsync,
     )?));
     let port = free_port()?;
@@ -332,33 +337,6 @@ fn agent_socket(ip: Ipv4Addr, port: u16) -> Result<UdpSocket, DhcpBenchError> {
         .map_err(setup)?;
     socket.set_nonblocking(true).map_err(setup)?;
     UdpSocket::from_std(socket.into()).map_err(setup)
-}
-
-/// A private directory under the system temp dir, removed on drop.
-struct PrivateDir(PathBuf);
-
-impl PrivateDir {
-    fn create() -> Result<Self, DhcpBenchError> {
-        use std::os::unix::fs::DirBuilderExt;
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("ztpgate-bench-dhcp-{}-{n}", std::process::id()));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&path)
-            .map_err(|source| DhcpBenchError::Setup {
-                what: "the temp directory",
-                source,
-            })?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for PrivateDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// How long an agent waits for each reply.

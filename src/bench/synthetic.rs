@@ -443,4 +443,4 @@ impl XorShift {
     }
 }
 
-pub(super) const SEED: u64 = 0x5eed_2026_0001_cafe;
+pub(crate) const SEED: u64 = 0x5eed_2026_0001_cafe;

@@ -23,13 +23,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, watch};
 
 use crate::audit::{AuditError, AuditLog};
+use crate::bench::PrivateDir;
 use crate::bench::pnp::{LatencySummary, rate};
 use crate::config::{FsyncPolicy, RelayUpstream};
 use crate::edge::vstack_relay::VstackRelay;
@@ -169,8 +170,11 @@ pub const TARGET_MESSAGES_PER_SECOND: f64 = 50_000.0;
 pub async fn run_relay_bench(
     opts: &RelayBenchOptions,
 ) -> Result<RelayBenchReport, RelayBenchError> {
-    let dir = PrivateDir::create()?;
-    let log_path = dir.path.join("audit.jsonl");
+    let dir = PrivateDir::create("vstack").map_err(|source| RelayBenchError::TempDir {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let log_path = dir.path().join("audit.jsonl");
     let audit = Arc::new(Mutex::new(AuditLog::open(&log_path, opts.fsync)?));
     let responder = Responder::start().await.map_err(RelayBenchError::Bind)?;
     let relay = Arc::new(VstackRelay::new(
@@ -312,38 +316,6 @@ fn fsync_name(fsync: FsyncPolicy) -> String {
         FsyncPolicy::Always => "always".to_owned(),
         FsyncPolicy::Interval(every) => format!("interval {every:?}"),
     }
-}
-
-/// A directory of its own under the system temp dir, removed on drop.
-struct PrivateDir {
-    path: PathBuf,
-}
-
-impl PrivateDir {
-    fn create() -> Result<Self, RelayBenchError> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("ztpgate-bench-vstack-{}-{n}", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        create_private(&path).map_err(|source| RelayBenchError::TempDir {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(Self { path })
-    }
-}
-
-impl Drop for PrivateDir {
-    fn drop(&mut self) {
-        // Best effort: a leftover benchmark log in the temp dir harms nothing.
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// Creates `path` (mode 0700); fails when it exists.
-fn create_private(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().mode(0o700).create(path)
 }
 
 /// Idle timeout of the relay: far above any exchange, so it never fires during a run.

@@ -6,6 +6,7 @@
 //! Inputs: command-line arguments only (validated here and in [`pnp`]).
 
 pub mod dhcp;
+pub mod director;
 pub mod pnp;
 pub mod vstack;
 
@@ -33,6 +34,9 @@ pub enum BenchCommand {
     /// DHCP transactions/s (DISCOVER→OFFER→REQUEST→ACK) through the DHCP service on loopback.
     /// Build with --release for meaningful figures.
     Dhcp(dhcp::DhcpArgs),
+    /// Director database: store and load N clients, render `show vstack status` and its
+    /// siblings. Build with --release for meaningful figures.
+    Director(director::DirectorArgs),
 }
 
 /// Arguments of `bench policy`.
@@ -56,6 +60,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
         BenchCommand::Pnp(cmd) => pnp::run(cmd),
         BenchCommand::VstackRelay(args) => vstack::run(&args),
         BenchCommand::Dhcp(args) => dhcp::run(&args),
+        BenchCommand::Director(args) => director::run(&args),
     }
 }
 

@@ -366,7 +366,12 @@ pnp_server = "10.55.0.1:8445"
         let off = SERVER.replace("mode = \"server\"", "mode = \"off\"");
         assert!(parse(&off).unwrap().dhcp.is_none());
         let typo = format!("{off}intreface = \"eth1\"\n");
-        assert!(parse(&typo).unwrap_err().to_string().contains("dhcp.intreface"));
+        assert!(
+            parse(&typo)
+                .unwrap_err()
+                .to_string()
+                .contains("dhcp.intreface")
+        );
     }
 
     #[test]
