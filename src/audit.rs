@@ -49,6 +49,7 @@
 
 pub mod chain;
 pub mod log;
+pub mod throttle;
 
 use std::io;
 use std::path::PathBuf;

@@ -25,6 +25,7 @@ use tokio::task::JoinSet;
 
 pub use access::{AssignmentTable, Authorizer, NameProblem, Refusal};
 
+use crate::audit::throttle::{Admit, Throttle};
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::edge::tftp_client::TransferClock;
 use crate::proto::tftp::options::{self, Direction, Negotiation, OptionError, ServerLimits};
@@ -51,7 +52,16 @@ pub struct TftpServer {
     authorizer: Arc<dyn Authorizer>,
     audit: Arc<Mutex<AuditLog>>,
     slots: Arc<Semaphore>,
+    /// Bounds the refusal records one client can cause (a flood of requests is not a flood of
+    /// synced records).
+    refusals: Mutex<Throttle>,
+    clock: TransferClock,
 }
+
+/// Refusal records per client: a burst of this many ...
+const REFUSAL_BURST: u32 = 20;
+/// ... then this many per second; the rest are counted into the next record.
+const REFUSALS_PER_SECOND: f64 = 2.0;
 
 /// How a granted transfer ended.
 struct Finished {
@@ -83,6 +93,8 @@ impl TftpServer {
             authorizer,
             audit,
             slots,
+            refusals: Mutex::new(Throttle::new(REFUSAL_BURST, REFUSALS_PER_SECOND)),
+            clock: TransferClock::start(),
         }
     }
 
@@ -294,11 +306,22 @@ impl TftpServer {
     }
 
     async fn refused(&self, incoming: &Incoming, refusal: Refusal) {
-        let detail = serde_json::json!({
+        let admit = self
+            .refusals
+            .lock()
+            .await
+            .admit(incoming.client.ip(), self.clock.now());
+        let Admit::Write { suppressed } = admit else {
+            return;
+        };
+        let mut detail = serde_json::json!({
             "file": incoming.request.filename,
             "reason": refusal.to_string(),
             "refusal": format!("{refusal:?}"),
         });
+        if suppressed > 0 {
+            detail["suppressed_refusals"] = suppressed.into();
+        }
         self.record(incoming, "refuse", detail).await;
     }
 

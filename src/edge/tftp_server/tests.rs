@@ -127,6 +127,34 @@ async fn serves_an_assigned_file_lock_step_and_windowed() {
 }
 
 #[tokio::test]
+async fn a_flood_of_refused_requests_is_not_a_flood_of_records() {
+    let lab = lab(1 << 20, 8).await;
+    let flood = REFUSAL_BURST as usize + 30;
+    for _ in 0..flood {
+        let err = tftp_client::get(lab.addr, "nothere", quick())
+            .await
+            .unwrap_err();
+        // Every request is still refused, whether recorded or not.
+        assert_eq!(server_error(&err), ErrorCode::AccessViolation);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = audit_verdicts(lab.dir.path())
+        .into_iter()
+        .filter(|(v, _)| v == "refuse")
+        .count();
+    // The burst, plus what the refill allowed while the flood ran (well under a second).
+    assert!(
+        (REFUSAL_BURST as usize..REFUSAL_BURST as usize + 5).contains(&refused),
+        "{refused} refusal records for {flood} requests"
+    );
+    // Grants are never throttled.
+    let got = tftp_client::get(lab.addr, "small.cfg", quick())
+        .await
+        .unwrap();
+    assert_eq!(got, b"hostname sw1\n");
+}
+
+#[tokio::test]
 async fn refuses_unassigned_and_unsafe_names_with_access_violation() {
     let lab = lab(1 << 20, 8).await;
     for name in ["other.cfg", "../root/small.cfg", "/etc/passwd", "nothere"] {
