@@ -3,12 +3,14 @@
 //! the disk. Grants and completed transfers are never throttled; refusals beyond the budget are
 //! counted, and the next record that peer gets says how many were left out.
 //!
-//! Pure: the caller passes `now` (monotonic, as a `Duration` since an origin it chooses). Per peer
-//! a token bucket of [`Throttle::burst`] records, refilled at [`Throttle::per_second`]; at most
-//! [`MAX_PEERS`] peers are tracked — when full, the table is cleared (every peer starts with a full
-//! bucket again), which bounds memory whatever the source addresses.
+//! Pure: the caller passes `now` (monotonic, as a `Duration` since an origin it chooses). Per key
+//! (a peer address, or `()` for one budget shared by everyone, against floods from forged
+//! identities) a token bucket of [`Throttle::burst`] records, refilled at
+//! [`Throttle::per_second`]; at most [`MAX_PEERS`] keys are tracked — when full, the table is
+//! cleared (every key starts with a full bucket again), which bounds memory whatever the sources.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -34,15 +36,15 @@ struct Bucket {
     suppressed: u64,
 }
 
-/// Per-peer budget of refusal records.
+/// Budget of refusal records per key (by default a peer address).
 #[derive(Clone, Debug)]
-pub struct Throttle {
+pub struct Throttle<K = IpAddr> {
     burst: f64,
     per_second: f64,
-    peers: HashMap<IpAddr, Bucket>,
+    peers: HashMap<K, Bucket>,
 }
 
-impl Throttle {
+impl<K: Hash + Eq> Throttle<K> {
     /// A budget of `burst` records at once and `per_second` afterwards, per peer.
     pub fn new(burst: u32, per_second: f64) -> Self {
         Self {
@@ -64,8 +66,8 @@ impl Throttle {
     }
 
     /// Decides about one refusal record for `peer` at `now`.
-    pub fn admit(&mut self, peer: IpAddr, now: Duration) -> Admit {
-        if !self.peers.contains_key(&peer) && self.peers.len() >= MAX_PEERS {
+    pub fn admit(&mut self, peer: K, now: Duration) -> Admit {
+        if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&peer) {
             self.peers.clear();
         }
         let burst = self.burst;
@@ -118,6 +120,14 @@ mod tests {
             assert!(matches!(t.admit(ip(1), much_later), Admit::Write { .. }));
         }
         assert_eq!(t.admit(ip(1), much_later), Admit::Suppress);
+    }
+
+    #[test]
+    fn one_shared_budget_covers_every_source() {
+        let mut t: Throttle<()> = Throttle::new(2, 0.0);
+        assert!(matches!(t.admit((), Duration::ZERO), Admit::Write { .. }));
+        assert!(matches!(t.admit((), Duration::ZERO), Admit::Write { .. }));
+        assert_eq!(t.admit((), Duration::ZERO), Admit::Suppress);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::{Mutex, watch};
 
+use crate::audit::throttle::{Admit, Throttle};
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::config::dhcp::{DhcpConfig, DhcpMode};
 use crate::policy::join::{ClientOverride, Mac, ManualWindow};
@@ -104,7 +105,16 @@ pub struct DhcpService<D> {
     audit: Arc<Mutex<AuditLog>>,
     decide: D,
     pnp_clients: HashSet<Mac>,
+    /// One budget of refusal records for all clients: MAC addresses are forged at will, so a
+    /// per-client budget would not stop a flood.
+    refusals: Mutex<Throttle<()>>,
+    started: std::time::Instant,
 }
+
+/// Refusal records: a burst of this many ...
+const REFUSAL_BURST: u32 = 50;
+/// ... then this many per second; the rest are counted into the next refusal record.
+const REFUSALS_PER_SECOND: f64 = 10.0;
 
 impl<D: Decide> DhcpService<D> {
     /// Binds the sockets and restores the leases.
@@ -133,6 +143,8 @@ impl<D: Decide> DhcpService<D> {
             audit,
             decide,
             pnp_clients: HashSet::new(),
+            refusals: Mutex::new(Throttle::new(REFUSAL_BURST, REFUSALS_PER_SECOND)),
+            started: crate::clock::now_monotonic(),
         })
     }
 
@@ -382,10 +394,15 @@ impl<D: Decide> DhcpService<D> {
     async fn audit_events<'e>(&self, events: impl Iterator<Item = (&'e Event, &'e Verdict)>) {
         let now = crate::clock::now_utc();
         let mut audit = self.audit.lock().await;
+        let since_start = crate::clock::now_monotonic().saturating_duration_since(self.started);
+        let mut refusals = self.refusals.lock().await;
         for (event, verdict) in events {
-            if let Some(entry) = audit_entry(event, verdict, &self.config)
-                && let Err(err) = audit.append_deferred(entry, now)
-            {
+            let Some(entry) = audit_entry(event, verdict, &self.config)
+                .and_then(|e| within_budget(e, event, &mut refusals, since_start))
+            else {
+                continue;
+            };
+            if let Err(err) = audit.append_deferred(entry, now) {
                 tracing::error!(%err, "dhcp: cannot write the audit log");
             }
         }
@@ -402,6 +419,28 @@ fn target(config: &DhcpConfig, destination: Destination) -> SocketAddrV4 {
         Destination::Unicast(ip) => SocketAddrV4::new(ip, config.client_port),
         Destination::Broadcast | Destination::Hardware { .. } => {
             SocketAddrV4::new(Ipv4Addr::BROADCAST, config.client_port)
+        }
+    }
+}
+
+/// `entry` unless it records a refusal over the shared budget; the first refusal recorded after
+/// some were left out says how many (`suppressed_refusals`). Grants are always recorded.
+fn within_budget(
+    mut entry: AuditEntry,
+    event: &Event,
+    refusals: &mut Throttle<()>,
+    now: std::time::Duration,
+) -> Option<AuditEntry> {
+    if !matches!(event, Event::Refused { .. }) {
+        return Some(entry);
+    }
+    match refusals.admit((), now) {
+        Admit::Suppress => None,
+        Admit::Write { suppressed } => {
+            if suppressed > 0 {
+                entry.detail["suppressed_refusals"] = suppressed.into();
+            }
+            Some(entry)
         }
     }
 }

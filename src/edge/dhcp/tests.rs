@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 use crate::roles::dhcp_server::{IgnoreReason, RefuseReason};
 
@@ -83,5 +85,37 @@ fn replies_without_an_address_are_broadcast() {
     assert_eq!(
         target(&config(), relay),
         SocketAddrV4::new(Ipv4Addr::new(10, 3, 0, 1), 67)
+    );
+}
+
+#[test]
+fn refusal_records_share_one_budget_and_grants_are_always_recorded() {
+    let mut budget = Throttle::new(REFUSAL_BURST, REFUSALS_PER_SECOND);
+    let at = Duration::from_secs(10);
+    let refused = |n: u8| Event::Refused {
+        mac: Mac([2, 0, 0, 0, 0, n]),
+        requested: None,
+        reason: RefuseReason::PoolExhausted,
+    };
+    let record = |event: &Event, budget: &mut Throttle<()>, at| {
+        let entry = audit_entry(event, &verdict(), &config()).unwrap();
+        within_budget(entry, event, budget, at)
+    };
+    // Forged MACs, one each: the shared budget still caps the records.
+    let written = (0..200)
+        .filter(|n| record(&refused(*n as u8), &mut budget, at).is_some())
+        .count();
+    assert_eq!(written, REFUSAL_BURST as usize);
+    let granted = Event::Granted {
+        mac: Mac([0; 6]),
+        ip: Ipv4Addr::new(10, 1, 0, 9),
+        smart_install: true,
+    };
+    assert!(record(&granted, &mut budget, at).is_some());
+    // A second later the next refusal is recorded, counting those left out.
+    let next = record(&refused(1), &mut budget, at + Duration::from_secs(1)).unwrap();
+    assert_eq!(
+        next.detail["suppressed_refusals"],
+        200 - u64::from(REFUSAL_BURST)
     );
 }
