@@ -6,6 +6,7 @@
 //! firewall table in place (`firewall`), each when configured.
 
 pub mod dhcp;
+mod director;
 mod firewall;
 mod tftp;
 
@@ -123,6 +124,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         store: Arc::clone(&store),
         pnp: Arc::clone(&devices),
         audit: Arc::clone(&audit),
+        director: director::view(&config),
     });
     let limits = Limits {
         max_connections: config.admin.max_connections,

@@ -1,8 +1,11 @@
-//! `ztpgate show pnp devices [detail]`: what a running gateway knows about its PnP devices, read
-//! from its admin API over HTTPS with the admin client certificate, printed as a table (or JSON).
+//! `ztpgate show pnp devices [detail]` and `ztpgate show vstack …` ([`vstack`]): what a running
+//! gateway knows about its PnP devices and Smart Install clients, read from its admin API over
+//! HTTPS with the admin client certificate, printed as tables (or JSON).
 //!
 //! The answers come from the gateway (trusted, authenticated by its server certificate); they are
 //! still parsed defensively: missing fields print as `-`.
+
+pub mod vstack;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +23,9 @@ pub enum ShowCommand {
     /// PnP views.
     #[command(subcommand)]
     Pnp(PnpShow),
+    /// Smart Install director views (`show vstack status|download-status|config`).
+    #[command(subcommand)]
+    Vstack(vstack::VstackShow),
 }
 
 /// PnP views.
@@ -35,6 +41,14 @@ pub struct DevicesArgs {
     /// `detail`: one block per device with its history.
     #[arg(value_parser = ["detail"])]
     pub detail: Option<String>,
+    /// Admin API access.
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+/// Where and how to reach the admin API (shared by every view).
+#[derive(Debug, Args)]
+pub struct AdminArgs {
     /// Gateway configuration (admin address and lab PKI); default: the embedded lab defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -48,12 +62,22 @@ pub struct DevicesArgs {
 
 /// Runs a show command.
 pub fn run(cmd: ShowCommand) -> Result<ExitCode, CliError> {
-    let ShowCommand::Pnp(PnpShow::Devices(args)) = cmd;
-    let config = match &args.config {
+    match cmd {
+        ShowCommand::Pnp(PnpShow::Devices(args)) => pnp_devices(&args),
+        ShowCommand::Vstack(view) => vstack::run(&view),
+    }
+}
+
+/// An admin API client for `config`/`server`, and a runtime to drive it.
+pub(crate) fn admin_client(
+    config: Option<&PathBuf>,
+    server: Option<&String>,
+) -> Result<(HttpClient, ServerUrl, tokio::runtime::Runtime), CliError> {
+    let config = match config {
         Some(path) => crate::config::load(path).map_err(|e| CliError::new(e.to_string()))?,
         None => crate::config::lab_default(),
     };
-    let url = match (&args.server, config.admin.listen.first()) {
+    let url = match (server, config.admin.listen.first()) {
         (Some(url), _) => url.clone(),
         (None, Some(addr)) if addr.ip().is_loopback() => {
             format!("https://localhost:{}", addr.port())
@@ -74,11 +98,17 @@ pub fn run(cmd: ShowCommand) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::new(format!("cannot start the runtime: {e}")))?;
+    Ok((client, server, runtime))
+}
+
+fn pnp_devices(args: &DevicesArgs) -> Result<ExitCode, CliError> {
+    let (client, server, runtime) =
+        admin_client(args.admin.config.as_ref(), args.admin.server.as_ref())?;
     runtime.block_on(async {
         let list = get(&client, &server, "/pnp/devices").await?;
         let devices = list["devices"].as_array().cloned().unwrap_or_default();
         if args.detail.is_none() {
-            if args.json {
+            if args.admin.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&devices).unwrap_or_default()
@@ -93,7 +123,7 @@ pub fn run(cmd: ShowCommand) -> Result<ExitCode, CliError> {
             let serial = text(&d["serial"]);
             details.push(get(&client, &server, &format!("/pnp/devices/{serial}")).await?);
         }
-        if args.json {
+        if args.admin.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&details).unwrap_or_default()
@@ -107,7 +137,7 @@ pub fn run(cmd: ShowCommand) -> Result<ExitCode, CliError> {
     })
 }
 
-async fn get(
+pub(crate) async fn get(
     client: &HttpClient,
     server: &ServerUrl,
     path: &str,

@@ -1,11 +1,12 @@
-//! The HTTPS admin API: mutual TLS with an admin client certificate, answering `/health` and the
-//! PnP device routes of [`pnp`].
+//! The HTTPS admin API: mutual TLS with an admin client certificate, answering `/health`, the
+//! PnP device routes of [`pnp`] and the Smart Install director views of [`vstack`].
 //!
 //! Peers are operators' tools, authenticated by the TLS layer (admin CA only) before any byte of
 //! HTTP is read. Routes are answered by [`route`], which is pure; the accept loop is
 //! [`crate::edge::listener`].
 
 pub mod pnp;
+pub mod vstack;
 
 use std::sync::Arc;
 
@@ -44,6 +45,8 @@ pub struct AdminApi {
     pub pnp: Arc<Directory>,
     /// Audit log (operator actions).
     pub audit: Arc<Mutex<AuditLog>>,
+    /// The Smart Install director's views.
+    pub director: vstack::DirectorView,
 }
 
 impl Handler for AdminApi {
@@ -60,6 +63,12 @@ impl Handler for AdminApi {
             &self.audit,
         )
         .await;
+        let answer = match answer {
+            Some(a) => Some(a),
+            None => {
+                vstack::route(req.method(), req.uri().path(), &self.director, &self.store).await
+            }
+        };
         match answer {
             Some((code, body)) => json(code, &body),
             None => route(req.method(), req.uri().path(), &self.status),

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::roles::director::client::{ArtifactStatus, Client, DeviceType, Health};
 
 /// The director's own row and settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DirectorInfo {
     /// Whether the director role is on (`SmartInstall: ENABLED`).
     pub enabled: bool,
