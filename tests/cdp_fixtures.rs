@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ztpgate::cli::cdp::{frame_bytes, mac_text};
+use ztpgate::cli::cdp::frame_bytes;
+use ztpgate::policy::join::Mac;
 use ztpgate::proto::cdp::{Address, Frame, Tlv, decode_frame};
 
 /// What tshark printed for one frame, as the fields we check.
@@ -166,7 +167,7 @@ fn parser_agrees_with_tshark_on_every_fixture() {
         );
         assert_eq!(t.vlan, frame.vlan.map(|v| v.to_string()), "{name}");
         if let Some(source) = &t.source {
-            assert_eq!(*source, mac_text(frame.source), "{name}");
+            assert_eq!(*source, Mac(frame.source).to_string(), "{name}");
         }
         let unknown: Vec<(String, String)> = frame
             .pdu

@@ -14,6 +14,8 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::audit::AuditEntry;
+
 /// Peers tracked at once.
 pub const MAX_PEERS: usize = 4096;
 
@@ -63,6 +65,25 @@ impl<K: Hash + Eq> Throttle<K> {
     /// The refill rate.
     pub fn per_second(&self) -> f64 {
         self.per_second
+    }
+
+    /// `entry` when `key` is within its budget at `now`, its detail noting how many earlier
+    /// records were left out (`suppressed_refusals`, when any); `None` when over budget.
+    pub fn admit_entry(
+        &mut self,
+        key: K,
+        now: Duration,
+        mut entry: AuditEntry,
+    ) -> Option<AuditEntry> {
+        match self.admit(key, now) {
+            Admit::Suppress => None,
+            Admit::Write { suppressed } => {
+                if suppressed > 0 {
+                    entry.detail["suppressed_refusals"] = suppressed.into();
+                }
+                Some(entry)
+            }
+        }
     }
 
     /// Decides about one refusal record for `peer` at `now`.

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::cli::{CliError, EXIT_FINDINGS};
 use crate::clock;
 use crate::edge::cdp_listener::{CdpListener, Observation};
+use crate::policy::join::Mac;
 use crate::proto::cdp::{Frame, Tlv, decode_frame};
 
 /// Largest input read, in bytes (hex text of the largest frame, with comments).
@@ -159,16 +160,11 @@ fn read_input(path: &PathBuf) -> Result<Vec<u8>, CliError> {
     Ok(out)
 }
 
-/// `aa:bb:cc:dd:ee:ff`.
-pub fn mac_text(mac: [u8; 6]) -> String {
-    mac.map(|b| format!("{b:02x}")).join(":")
-}
-
 fn frame_json(frame: &Frame) -> Value {
     let neighbor = frame.pdu.neighbor();
     let tlvs: Vec<Value> = frame.pdu.tlvs.iter().map(tlv_json).collect();
     json!({
-        "source": mac_text(frame.source),
+        "source": Mac(frame.source).to_string(),
         "vlan": frame.vlan,
         "version": frame.pdu.version.number(),
         "ttl_secs": frame.pdu.ttl_secs,
@@ -203,7 +199,7 @@ fn tlv_parts(tlv: &Tlv) -> (&'static str, Value) {
 
 fn print_frame(frame: &Frame) {
     let n = frame.pdu.neighbor();
-    println!("source           {}", mac_text(frame.source));
+    println!("source           {}", Mac(frame.source));
     if let Some(vlan) = frame.vlan {
         println!("802.1q vlan      {vlan}");
     }

@@ -17,6 +17,7 @@ use pcap::{Active, Capture, Direction};
 use serde::Serialize;
 
 use crate::clock;
+use crate::policy::join::Mac;
 use crate::proto::cdp::{self, DecodeError, Neighbor};
 
 /// BPF filter selecting CDP (and other Cisco multicast) frames.
@@ -51,7 +52,7 @@ impl NeighborRecord {
         let neighbor = frame.pdu.neighbor();
         Self {
             interface: interface.to_owned(),
-            source_mac: frame.source.map(|b| format!("{b:02x}")).join(":"),
+            source_mac: Mac(frame.source).to_string(),
             vlan: frame.vlan,
             seen_at,
             ttl_secs: frame.pdu.ttl_secs,

@@ -28,7 +28,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::{Mutex, watch};
 
-use crate::audit::throttle::{Admit, Throttle};
+use crate::audit::throttle::Throttle;
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::config::dhcp::{DhcpConfig, DhcpMode};
 use crate::policy::join::{ClientOverride, Mac, ManualWindow};
@@ -426,22 +426,15 @@ fn target(config: &DhcpConfig, destination: Destination) -> SocketAddrV4 {
 /// `entry` unless it records a refusal over the shared budget; the first refusal recorded after
 /// some were left out says how many (`suppressed_refusals`). Grants are always recorded.
 fn within_budget(
-    mut entry: AuditEntry,
+    entry: AuditEntry,
     event: &Event,
     refusals: &mut Throttle<()>,
     now: std::time::Duration,
 ) -> Option<AuditEntry> {
-    if !matches!(event, Event::Refused { .. }) {
-        return Some(entry);
-    }
-    match refusals.admit((), now) {
-        Admit::Suppress => None,
-        Admit::Write { suppressed } => {
-            if suppressed > 0 {
-                entry.detail["suppressed_refusals"] = suppressed.into();
-            }
-            Some(entry)
-        }
+    if matches!(event, Event::Refused { .. }) {
+        refusals.admit_entry((), now, entry)
+    } else {
+        Some(entry)
     }
 }
 

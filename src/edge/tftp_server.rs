@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 
 pub use access::{AssignmentTable, Authorizer, NameProblem, Refusal};
 
-use crate::audit::throttle::{Admit, Throttle};
+use crate::audit::throttle::Throttle;
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::edge::tftp_client::TransferClock;
 use crate::proto::tftp::options::{self, Direction, Negotiation, OptionError, ServerLimits};
@@ -306,23 +306,20 @@ impl TftpServer {
     }
 
     async fn refused(&self, incoming: &Incoming, refusal: Refusal) {
-        let admit = self
-            .refusals
-            .lock()
-            .await
-            .admit(incoming.client.ip(), self.clock.now());
-        let Admit::Write { suppressed } = admit else {
-            return;
-        };
-        let mut detail = serde_json::json!({
+        let detail = serde_json::json!({
             "file": incoming.request.filename,
             "reason": refusal.to_string(),
             "refusal": format!("{refusal:?}"),
         });
-        if suppressed > 0 {
-            detail["suppressed_refusals"] = suppressed.into();
+        let entry = self.entry(incoming, "refuse", detail);
+        let admitted =
+            self.refusals
+                .lock()
+                .await
+                .admit_entry(incoming.client.ip(), self.clock.now(), entry);
+        if let Some(entry) = admitted {
+            self.append(entry).await;
         }
-        self.record(incoming, "refuse", detail).await;
     }
 
     async fn granted(&self, incoming: &Incoming, negotiation: &Negotiation, size: Option<u64>) {
@@ -357,7 +354,11 @@ impl TftpServer {
     }
 
     async fn record(&self, incoming: &Incoming, verdict: &str, detail: serde_json::Value) {
-        let entry = AuditEntry {
+        self.append(self.entry(incoming, verdict, detail)).await;
+    }
+
+    fn entry(&self, incoming: &Incoming, verdict: &str, detail: serde_json::Value) -> AuditEntry {
+        AuditEntry {
             kind: EntryKind::Decision,
             area: "tftp".into(),
             verdict: verdict.into(),
@@ -365,7 +366,10 @@ impl TftpServer {
             mode: "enforce".into(),
             actor: incoming.client.to_string(),
             detail,
-        };
+        }
+    }
+
+    async fn append(&self, entry: AuditEntry) {
         let now = crate::clock::now_utc();
         if let Err(err) = self.audit.lock().await.append(entry, now) {
             tracing::error!(%err, "cannot write the audit log");
