@@ -143,6 +143,8 @@ pub enum AssignedBy {
     BuiltIn,
     /// The default image and configuration.
     Default,
+    /// A zero-touch replacement: the replaced client's image and last backup.
+    Replacement,
 }
 
 impl AssignedBy {
@@ -155,6 +157,7 @@ impl AssignedBy {
             Self::Pid => "pid",
             Self::BuiltIn => "built-in",
             Self::Default => "default",
+            Self::Replacement => "replacement",
         }
     }
 }

@@ -8,14 +8,15 @@
 
 pub mod client;
 pub mod database;
+pub mod replacement;
 pub mod views;
 
 #[cfg(test)]
 mod tests;
 
 pub use client::{
-    ArtifactStatus, Backup, Client, DeviceType, Download, DownloadMethod, Health, StackMember,
-    Stage, UpgradeState,
+    ArtifactStatus, Backup, Client, DeviceType, Download, DownloadMethod, Health, Replacement,
+    StackMember, Stage, UpgradeState,
 };
-pub use database::{CdpFacts, Database, ZeroTouchPlan};
+pub use database::{CdpFacts, Changes, Database, Repository, Selector, ZeroTouchPlan};
 pub use views::{DirectorInfo, render_config, render_download_status, render_status};

@@ -199,6 +199,25 @@ impl ArtifactStatus {
     }
 }
 
+impl Download {
+    /// Whether no requested artifact is still waiting or transferring.
+    pub fn finished(&self) -> bool {
+        [&self.image, &self.config, &self.script]
+            .iter()
+            .all(|a| !matches!(a, ArtifactStatus::NotStarted | ArtifactStatus::Upgrading))
+    }
+
+    /// Whether every requested artifact arrived.
+    pub fn succeeded(&self) -> bool {
+        [&self.image, &self.config, &self.script].iter().all(|a| {
+            matches!(
+                a,
+                ArtifactStatus::NotRequested | ArtifactStatus::Upgraded { .. }
+            )
+        })
+    }
+}
+
 /// The latest update of a client (`show vstack download-status`); kept across restarts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Download {
@@ -257,6 +276,29 @@ pub struct Client {
     pub backup: Option<Backup>,
     /// Last time the client was heard from.
     pub last_seen: DateTime<Utc>,
+    /// The client it replaces, while that zero-touch replacement runs (and after, as history).
+    #[serde(default)]
+    pub replacement: Option<Replacement>,
+    /// A replacement candidate waiting because another replacement runs on its branch.
+    #[serde(default)]
+    pub waiting_for_branch: bool,
+}
+
+/// What a replacement client inherits from the client it replaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    /// The replaced client's MAC address.
+    pub replaced_mac: [u8; 6],
+    /// Its hostname, if known.
+    pub replaced_hostname: Option<String>,
+    /// The images it was assigned (image-list order).
+    pub images: Vec<String>,
+    /// Its last backup (in the backup repository), or `None`: its seed configuration is used.
+    pub backup_file: Option<String>,
+    /// Its seed configuration (under the TFTP root), used when there is no backup.
+    pub seed_config: Option<String>,
+    /// When the replacement was recognised.
+    pub at: DateTime<Utc>,
 }
 
 impl Client {
@@ -287,6 +329,8 @@ impl Client {
             download: None,
             backup: None,
             last_seen: now,
+            replacement: None,
+            waiting_for_branch: false,
         }
     }
 

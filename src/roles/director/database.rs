@@ -16,11 +16,12 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::policy::director::{Assignment, ClientFacts, DirectorPolicy};
+use crate::policy::director::{AssignedBy, Assignment, ClientFacts, DirectorPolicy};
 use crate::policy::join::{JoinState, Mac};
 use crate::roles::director::client::{
-    ArtifactStatus, Client, DeviceType, Download, DownloadMethod,
+    ArtifactStatus, Backup, Client, DeviceType, Download, DownloadMethod, Replacement,
 };
+use crate::roles::director::replacement::{self, Check};
 
 /// Longest text kept from the network (hostnames, device IDs, versions), in characters.
 pub const MAX_TEXT_CHARS: usize = 128;
@@ -40,6 +41,42 @@ pub struct CdpFacts<'a> {
     pub addresses: &'a [IpAddr],
     /// The neighbor's port that sent the frame.
     pub port_id: Option<&'a str>,
+    /// Where the frame arrived: ztpgate's capture interface (the client's port on its upstream
+    /// neighbor, which is ztpgate for a frame captured directly).
+    pub local_port: Option<&'a str>,
+}
+
+/// Where a file a client may read lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Repository {
+    /// The TFTP root (images, seed configurations, scripts).
+    Root,
+    /// The generated image lists.
+    ImageLists,
+    /// The backup repository (a replacement's inherited configuration).
+    Backups,
+}
+
+/// Which clients an on-demand operation is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// Every client.
+    All,
+    /// Clients by `DevNo` index.
+    Indices(Vec<u32>),
+    /// Clients by MAC address.
+    Macs(Vec<[u8; 6]>),
+    /// Clients whose assignment comes from the named group (`default` for the default).
+    Group(String),
+}
+
+/// What an event changed besides the client it returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Clients whose records changed.
+    pub saved: Vec<[u8; 6]>,
+    /// Clients removed (replaced).
+    pub removed: Vec<Client>,
 }
 
 /// The zero-touch plan for one client: what DHCP announces and TFTP serves.
@@ -106,17 +143,26 @@ impl Database {
         client
     }
 
-    /// A CDP advertisement: the client with one of its addresses is updated, or a client keyed
-    /// by the frame's source MAC is created (not Smart Install capable until it answers a probe).
-    pub fn on_cdp(&mut self, facts: &CdpFacts<'_>, join: JoinState, now: DateTime<Utc>) -> &Client {
+    /// A CDP advertisement: the client with one of its addresses is updated, or the client keyed
+    /// by the frame's source MAC (created, not Smart Install capable until it answers a probe).
+    /// A new client in the place of an Inactive one of the same PID replaces it
+    /// ([`replacement`]): the replaced record is removed and returned in [`Changes::removed`].
+    pub fn on_cdp(
+        &mut self,
+        facts: &CdpFacts<'_>,
+        join: JoinState,
+        policy: &DirectorPolicy,
+        now: DateTime<Utc>,
+    ) -> Changes {
         let known = self
             .clients
             .values()
             .find(|c| c.ip.is_some_and(|ip| facts.addresses.contains(&ip)))
             .map(|c| c.mac);
         let mac = known.unwrap_or(facts.source_mac);
+        let created = !self.clients.contains_key(&mac);
         let client = self.entry(mac, join, now);
-        if known.is_none() && client.device_type == DeviceType::Pending {
+        if created {
             client.device_type = DeviceType::NonSmartInstall;
         }
         if client.ip.is_none() {
@@ -136,9 +182,53 @@ impl Database {
             client.image = Some(image);
             client.version = Some(version);
         }
+        if let Some(port) = facts.local_port {
+            client.upstream = None;
+            client.upstream_port = Some(clean(port));
+        }
         client.hops = 1;
         client.last_seen = now;
-        client
+        self.replace_if_new(mac, policy, now)
+    }
+
+    /// Applies the replacement check to `mac`.
+    fn replace_if_new(
+        &mut self,
+        mac: [u8; 6],
+        policy: &DirectorPolicy,
+        now: DateTime<Utc>,
+    ) -> Changes {
+        let mut changes = Changes {
+            saved: vec![mac],
+            removed: Vec::new(),
+        };
+        let check = replacement::check(&self.clients, &mac);
+        if let Some(client) = self.clients.get_mut(&mac) {
+            client.waiting_for_branch = matches!(check, Check::Waiting(_));
+        }
+        let Check::Replaces(old_mac) = check else {
+            return changes;
+        };
+        let inherited = self
+            .plan(&old_mac, policy)
+            .map(|p| (p.assignment.images, p.assignment.config))
+            .unwrap_or_default();
+        let Some(old) = self.clients.remove(&old_mac) else {
+            return changes;
+        };
+        if let Some(client) = self.clients.get_mut(&mac) {
+            client.index = old.index;
+            client.replacement = Some(Replacement {
+                replaced_mac: old.mac,
+                replaced_hostname: old.hostname.clone(),
+                images: inherited.0,
+                backup_file: old.backup.as_ref().map(|b| b.file.clone()),
+                seed_config: inherited.1,
+                at: now,
+            });
+        }
+        changes.removed.push(old);
+        changes
     }
 
     /// A probe of `mac` was answered or missed.
@@ -154,8 +244,28 @@ impl Database {
     }
 
     /// What `mac` gets by `policy`, with the image list generated for it.
+    /// A replacement still being provisioned gets what it inherited; a candidate waiting for its
+    /// branch gets nothing yet.
     pub fn plan(&self, mac: &[u8; 6], policy: &DirectorPolicy) -> Option<ZeroTouchPlan> {
         let client = self.clients.get(mac)?;
+        if client.waiting_for_branch {
+            return None;
+        }
+        if let Some(r) = replacing(client) {
+            let assignment = Assignment {
+                by: AssignedBy::Replacement,
+                group: None,
+                images: r.images.clone(),
+                config: r.backup_file.clone().or_else(|| r.seed_config.clone()),
+                script: None,
+            };
+            return Some(ZeroTouchPlan {
+                image_list_file: (!assignment.images.is_empty())
+                    .then(|| image_list_name(&client.mac)),
+                image_list: assignment.image_list(),
+                assignment,
+            });
+        }
         let stack: Vec<(u8, String)> = client
             .stack
             .iter()
@@ -217,6 +327,21 @@ impl Database {
     ) -> Option<&Client> {
         let mac = self.by_ip(ip)?.mac;
         let plan = self.plan(&mac, policy)?;
+        let idle = self
+            .clients
+            .get(&mac)?
+            .download
+            .as_ref()
+            .is_none_or(Download::finished);
+        let in_plan = plan.image_list_file.as_deref() == Some(file)
+            || plan.assignment.images.iter().any(|i| i == file)
+            || plan.assignment.config.as_deref() == Some(file)
+            || plan.assignment.script.as_deref() == Some(file);
+        if result.is_none() && idle && in_plan {
+            // A client fetching its plan with nothing pending is a zero-touch update (a new or
+            // erased switch acting on its DHCP options).
+            self.start_download(&mac, DownloadMethod::ZeroTouch, &plan, now);
+        }
         let client = self.clients.get_mut(&mac)?;
         let download = client.download.as_mut()?;
         let a = &plan.assignment;
@@ -248,21 +373,89 @@ impl Database {
         Some(client)
     }
 
-    /// The files the client at `ip` may read over TFTP: its image list and what its plan names.
-    pub fn readable_files(&self, ip: IpAddr, policy: &DirectorPolicy) -> Vec<String> {
+    /// The files the client at `ip` may read over TFTP, with where each lives: its image list
+    /// and what its plan names.
+    pub fn readable_files(&self, ip: IpAddr, policy: &DirectorPolicy) -> Vec<(String, Repository)> {
         let Some(client) = self.by_ip(ip) else {
             return Vec::new();
         };
-        let Some(plan) = self.plan(&client.mac, policy) else {
+        self.readable_by(&client.mac, policy)
+    }
+
+    /// The files `mac` may read over TFTP, with where each lives.
+    pub fn readable_by(&self, mac: &[u8; 6], policy: &DirectorPolicy) -> Vec<(String, Repository)> {
+        let Some(plan) = self.plan(mac, policy) else {
             return Vec::new();
         };
+        let backup = self
+            .clients
+            .get(mac)
+            .and_then(replacing)
+            .and_then(|r| r.backup_file.clone());
         let a = plan.assignment;
+        let config = a.config.map(|c| {
+            let repo = if backup.as_deref() == Some(c.as_str()) {
+                Repository::Backups
+            } else {
+                Repository::Root
+            };
+            (c, repo)
+        });
         plan.image_list_file
+            .map(|f| (f, Repository::ImageLists))
             .into_iter()
-            .chain(a.images)
-            .chain(a.config)
-            .chain(a.script)
+            .chain(a.images.into_iter().map(|i| (i, Repository::Root)))
+            .chain(config)
+            .chain(a.script.map(|s| (s, Repository::Root)))
             .collect()
+    }
+
+    /// A backup of `mac` was stored as `file` with `checksum` (MD5, upper-case hex): the
+    /// revision counts on from the previous backup.
+    pub fn backed_up(
+        &mut self,
+        mac: &[u8; 6],
+        file: String,
+        checksum: String,
+        now: DateTime<Utc>,
+    ) -> Option<&Client> {
+        let client = self.clients.get_mut(mac)?;
+        let revision = client
+            .backup
+            .as_ref()
+            .map_or(1, |b| b.revision.saturating_add(1));
+        client.backup = Some(Backup {
+            file,
+            client_name: client.hostname.clone().unwrap_or_default(),
+            revision,
+            checksum,
+            at: now,
+        });
+        client.last_seen = now;
+        Some(client)
+    }
+
+    /// The clients `selector` names, by index; unknown indices and MACs are skipped.
+    pub fn select(&self, selector: &Selector, policy: &DirectorPolicy) -> Vec<[u8; 6]> {
+        self.clients()
+            .into_iter()
+            .filter(|c| match selector {
+                Selector::All => true,
+                Selector::Indices(list) => list.contains(&c.index),
+                Selector::Macs(list) => list.contains(&c.mac),
+                Selector::Group(name) => self
+                    .plan(&c.mac, policy)
+                    .is_some_and(|p| p.assignment.group.as_deref().unwrap_or("default") == name),
+            })
+            .map(|c| c.mac)
+            .collect()
+    }
+
+    /// Sets the join-window state of `mac` (an operator's decision).
+    pub fn set_join(&mut self, mac: &[u8; 6], join: JoinState) -> Option<&Client> {
+        let client = self.clients.get_mut(mac)?;
+        client.join = join;
+        Some(client)
     }
 
     /// Removes the client with `mac` (e.g. after its replacement took over).
@@ -278,6 +471,13 @@ impl Database {
             Client::new(index, mac, join, now)
         })
     }
+}
+
+/// The replacement `client` is still being provisioned by, if any.
+fn replacing(client: &Client) -> Option<&Replacement> {
+    let r = client.replacement.as_ref()?;
+    let done = client.download.as_ref().is_some_and(Download::succeeded);
+    (!done).then_some(r)
 }
 
 /// The image list file generated for a client: `imagelist-<mac>.txt`.

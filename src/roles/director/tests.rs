@@ -236,8 +236,12 @@ mod database {
             ),
             addresses: &[ip("10.77.2.10")],
             port_id: Some("GigabitEthernet1/0/1"),
+            local_port: Some("p1"),
         };
-        let c = db.on_cdp(&cdp, JoinState::Active, at(1, 0, 5)).clone();
+        let changes = db.on_cdp(&cdp, JoinState::Active, &policy(), at(1, 0, 5));
+        assert_eq!(changes.saved, [MAC]);
+        let c = db.get(&MAC).unwrap().clone();
+        assert_eq!(c.upstream_port.as_deref(), Some("p1"));
         assert_eq!(
             (c.index, c.mac),
             (1, MAC),
@@ -256,7 +260,8 @@ mod database {
             addresses: &[ip("10.77.2.11")],
             ..CdpFacts::default()
         };
-        let o = db.on_cdp(&other, JoinState::Active, at(1, 0, 6)).clone();
+        db.on_cdp(&other, JoinState::Active, &policy(), at(1, 0, 6));
+        let o = db.get(&[2; 6]).unwrap().clone();
         assert_eq!((o.index, o.device_type), (2, DeviceType::NonSmartInstall));
         db.on_probe(&[2; 6], true, at(1, 1, 0));
         assert_eq!(
@@ -281,7 +286,11 @@ mod database {
         assert_eq!(plan.image_list, "c2960x.tar\n");
         assert_eq!(
             db.readable_files(ip("10.77.2.10"), &p),
-            [list.clone(), "c2960x.tar".into(), "seed.cfg".into()]
+            [
+                (list.clone(), Repository::ImageLists),
+                ("c2960x.tar".into(), Repository::Root),
+                ("seed.cfg".into(), Repository::Root)
+            ]
         );
         assert!(db.readable_files(ip("10.77.2.99"), &p).is_empty());
         db.start_download(&MAC, DownloadMethod::ZeroTouch, &plan, at(1, 0, 0));
@@ -337,3 +346,5 @@ mod database {
         }
     }
 }
+
+mod lifecycle;
