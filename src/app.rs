@@ -59,6 +59,12 @@ pub enum ServeError {
     /// The DHCP service could not start.
     #[error(transparent)]
     Dhcp(#[from] crate::edge::dhcp::DhcpError),
+    /// The Smart Install director could not start.
+    #[error(transparent)]
+    DirectorStart(#[from] crate::edge::director::DirectorError),
+    /// The Smart Install director is misconfigured or its CDP capture failed.
+    #[error("smart install director: {0}")]
+    Director(String),
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -113,6 +119,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let admin_roots = pki::load_certs_pem(&config.pki.admin_ca)?;
     let admin_tls = tls::mutual_tls_server(chain.clone(), key.clone_key(), &admin_roots)?;
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let running = director::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
     let started = crate::clock::now_utc();
     let admin = Arc::new(AdminApi {
         status: AdminStatus {
@@ -125,13 +134,12 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         pnp: Arc::clone(&devices),
         audit: Arc::clone(&audit),
         director: director::view(&config),
+        runtime: running.as_ref().map(|r| Arc::clone(&r.director)),
     });
     let limits = Limits {
         max_connections: config.admin.max_connections,
         request_timeout: config.admin.request_timeout,
     };
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = JoinSet::new();
     let mut admin_bound = Vec::new();
     for addr in &config.admin.listen {
         let listener = bind(*addr).await?;
@@ -259,8 +267,12 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     }
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
     let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
-    let tftp_bound = tftp::start(&config.tftp, &audit, &mut tasks, &stop_rx).await?;
-    let dhcp = dhcp::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
+    let tftp_authorizer = running
+        .as_ref()
+        .map(|r| Arc::clone(&r.director) as Arc<dyn crate::edge::tftp_server::Authorizer>);
+    let tftp_bound = tftp::start(&config.tftp, tftp_authorizer, &audit, &mut tasks, &stop_rx).await?;
+    let running_director = running.as_ref().map(|r| Arc::clone(&r.director));
+    let dhcp = dhcp::start(&config, running_director, &store, &audit, &mut tasks, &stop_rx).await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",
@@ -291,6 +303,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     shutdown.wait().await;
     println!("ztpgate: shutting down");
     let _ = stop_tx.send(true);
+    if let Some(running) = &running {
+        running.stop();
+    }
     while tasks.join_next().await.is_some() {}
     // The listeners are done: store the last queued device changes.
     let _ = writer_stop.send(true);

@@ -21,6 +21,7 @@ mod image_delivery;
 mod join_window;
 mod pnp;
 mod policy_file;
+pub mod si_director;
 mod smart_install;
 #[cfg(test)]
 mod tests;
@@ -190,6 +191,8 @@ pub struct GatewayConfig {
     pub tftp: TftpConfig,
     /// The DHCP server or relay (`[dhcp]`; `None`: off).
     pub dhcp: Option<dhcp::DhcpConfig>,
+    /// The Smart Install director (`[smart_install_director]`).
+    pub director: si_director::DirectorConfig,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod cdp_listener;
+pub mod director;
 pub mod client;
 pub mod dhcp;
 pub mod files;

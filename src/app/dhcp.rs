@@ -1,7 +1,7 @@
-//! `ztpgate serve` starts the DHCP server or relay of `[dhcp]`, with the join-window policy and
-//! the static Smart Install values of the configuration deciding what each client gets
-//! ([`JoinWindowDecider`]). The director database replaces this decider later through the
-//! [`Decide`] trait.
+//! `ztpgate serve` starts the DHCP server or relay of `[dhcp]`. With the Smart Install director
+//! running, the director decides what each client gets (its join window and database); without
+//! it, the join-window policy and the static Smart Install values of the configuration do
+//! ([`JoinWindowDecider`]).
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use crate::audit::AuditLog;
 use crate::config::GatewayConfig;
 use crate::config::dhcp::DhcpMode;
 use crate::edge::dhcp::{Decide, DhcpService, OperatorState, Verdict};
+use crate::edge::director::Director;
 use crate::policy::join::{
     ClientOverride, JoinContext, JoinDevice, JoinState, JoinWindowPolicy, Mac, Purpose,
 };
@@ -36,7 +37,7 @@ pub struct JoinWindowDecider {
 }
 
 impl Decide for JoinWindowDecider {
-    fn decide(
+    async fn decide(
         &self,
         _request: &Message,
         mac: &Mac,
@@ -70,6 +71,7 @@ impl Decide for JoinWindowDecider {
 /// Starts the DHCP service when configured; returns a one-line description for the start record.
 pub(super) async fn start(
     config: &GatewayConfig,
+    director: Option<Arc<Director>>,
     store: &Arc<Mutex<SqliteStore>>,
     audit: &Arc<Mutex<AuditLog>>,
     tasks: &mut JoinSet<()>,
@@ -95,13 +97,22 @@ pub(super) async fn start(
             dhcp.interface, dhcp.address, r.server
         ),
     };
-    let service =
-        DhcpService::bind(dhcp.clone(), Arc::clone(store), Arc::clone(audit), decider).await?;
-    println!(
-        "ztpgate: DHCP {summary}; {} lease records restored",
-        service.lease_count()
-    );
-    tasks.spawn(service.run(stop.clone()));
+    let (store, audit) = (Arc::clone(store), Arc::clone(audit));
+    let restored = match director {
+        Some(director) => {
+            let service = DhcpService::bind(dhcp.clone(), store, audit, director).await?;
+            let restored = service.lease_count();
+            tasks.spawn(service.run(stop.clone()));
+            restored
+        }
+        None => {
+            let service = DhcpService::bind(dhcp.clone(), store, audit, decider).await?;
+            let restored = service.lease_count();
+            tasks.spawn(service.run(stop.clone()));
+            restored
+        }
+    };
+    println!("ztpgate: DHCP {summary}; {restored} lease records restored");
     Ok(Some(summary))
 }
 
@@ -141,7 +152,8 @@ mod tests {
 
     fn decide(d: &JoinWindowDecider, operator: OperatorState) -> Verdict {
         let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-        d.decide(&request(), &Mac([0, 1, 2, 3, 4, 5]), &operator, now)
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(d.decide(&request(), &Mac([0, 1, 2, 3, 4, 5]), &operator, now))
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! `ztpgate serve` starts the director's TFTP server when `[tftp] listen` is set: it creates the
-//! root and backup directories, builds the read assignments from `[[tftp.assign]]` (the operator's
-//! list, until the director database provides an [`Authorizer`]) and serves each listener until
-//! shutdown.
+//! root and backup directories, takes the running director as its [`Authorizer`] (or, without
+//! one, the operator's `[[tftp.assign]]` list) and serves each listener until shutdown.
 //!
 //! Inputs: the validated [`TftpConfig`]; assignment names were checked when it was loaded.
 
@@ -22,6 +21,7 @@ use super::ServeError;
 /// Starts the TFTP listeners (none by default); returns the bound addresses.
 pub(super) async fn start(
     config: &TftpConfig,
+    director: Option<Arc<dyn Authorizer>>,
     audit: &Arc<Mutex<AuditLog>>,
     tasks: &mut JoinSet<()>,
     stop: &watch::Receiver<bool>,
@@ -34,7 +34,7 @@ pub(super) async fn start(
     create_private_dir(&config.backup_dir)?;
     let server = Arc::new(TftpServer::new(
         settings(config),
-        authorizer(config),
+        director.unwrap_or_else(|| Arc::new(assignments(config))),
         Arc::clone(audit),
     ));
     for addr in &config.listen {
@@ -68,8 +68,9 @@ fn settings(config: &TftpConfig) -> Settings {
     }
 }
 
-/// The `[[tftp.assign]]` list as the server's authorizer.
-fn authorizer(config: &TftpConfig) -> Arc<dyn Authorizer> {
+/// The `[[tftp.assign]]` list (the server's authorizer without the director, and the static
+/// reads the director honours besides its plans).
+pub(super) fn assignments(config: &TftpConfig) -> AssignmentTable {
     let mut table = AssignmentTable::new(&config.root);
     for entry in &config.assign {
         for file in &entry.files {
@@ -79,5 +80,5 @@ fn authorizer(config: &TftpConfig) -> Arc<dyn Authorizer> {
             }
         }
     }
-    Arc::new(table)
+    table
 }

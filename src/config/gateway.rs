@@ -75,6 +75,11 @@ pub(super) fn parse(
     });
     let tftp = root.with_section(&mut cx, "tftp", |cx, t| tftp::parse(cx, t, &data_dir));
     let dhcp = root.with_section(&mut cx, "dhcp", crate::config::dhcp::parse);
+    let director = root.with_section(
+        &mut cx,
+        "smart_install_director",
+        crate::config::si_director::parse,
+    );
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -109,6 +114,7 @@ pub(super) fn parse(
         firewall,
         tftp,
         dhcp,
+        director,
     })
 }
 

@@ -47,6 +47,8 @@ pub struct AdminApi {
     pub audit: Arc<Mutex<AuditLog>>,
     /// The Smart Install director's views.
     pub director: vstack::DirectorView,
+    /// The running director (its actions), when `[smart_install_director]` is enabled.
+    pub runtime: Option<Arc<crate::edge::director::Director>>,
 }
 
 impl Handler for AdminApi {

@@ -65,7 +65,8 @@ pub struct Verdict {
     pub hold: bool,
 }
 
-/// Decides which options a client gets (the swappable boundary toward the director database).
+/// Decides which options a client gets, and hears which leases were granted: the boundary
+/// toward the director database (`crate::edge::director`), or the static join-window policy.
 pub trait Decide: Send + Sync + 'static {
     /// The decision for the client `mac` sending `request` at `now`.
     fn decide(
@@ -74,7 +75,19 @@ pub trait Decide: Send + Sync + 'static {
         mac: &Mac,
         operator: &OperatorState,
         now: DateTime<Utc>,
-    ) -> Verdict;
+    ) -> impl Future<Output = Verdict> + Send;
+
+    /// `mac` was granted `ip` (the ACK is stored and about to be sent); `request` is what the
+    /// client sent (its hostname option, its vendor class). Nothing by default.
+    fn granted(
+        &self,
+        _mac: &Mac,
+        _ip: Ipv4Addr,
+        _request: &Message,
+        _now: DateTime<Utc>,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// Why the DHCP service could not start.
@@ -240,7 +253,7 @@ impl<D: Decide> DhcpService<D> {
                     durable.push(change.clone());
                 }
             }
-            answered.push((out, verdict));
+            answered.push((out, verdict, request));
         }
         let stored = self.store.lock().await.apply_dhcp_changes(&durable);
         if let Err(err) = stored {
@@ -249,9 +262,12 @@ impl<D: Decide> DhcpService<D> {
             self.reload_leases().await;
             return;
         }
-        self.audit_events(answered.iter().map(|(out, v)| (&out.event, v)))
+        self.audit_events(answered.iter().map(|(out, v, _)| (&out.event, v)))
             .await;
-        for (out, _) in &answered {
+        for (out, _, request) in &answered {
+            if let Event::Granted { mac, ip, .. } = &out.event {
+                self.decide.granted(mac, *ip, request, now).await;
+            }
             if let Some(reply) = &out.reply {
                 self.send_reply(reply).await;
             }
@@ -317,6 +333,9 @@ impl<D: Decide> DhcpService<D> {
             if let Some(event) = event {
                 self.audit_event(&event, &verdict).await;
             }
+            if *kind == MessageType::Ack {
+                self.decide.granted(&mac, reply.yiaddr, reply, now).await;
+            }
         }
         self.relay_action(action, reply).await;
     }
@@ -372,7 +391,7 @@ impl<D: Decide> DhcpService<D> {
                 client_override: store.client_override(mac).unwrap_or(None),
             }
         };
-        self.decide.decide(request, mac, &operator, now)
+        self.decide.decide(request, mac, &operator, now).await
     }
 
     fn remember_pnp(&mut self, mac: Mac, pnp: bool) {

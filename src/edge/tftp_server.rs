@@ -23,7 +23,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use access::{AssignmentTable, Authorizer, NameProblem, Refusal};
+pub use access::{
+    AssignmentTable, Authorizer, NameProblem, Refusal, TransferEvent, TransferPhase,
+};
 
 use crate::audit::throttle::Throttle;
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
@@ -176,8 +178,15 @@ impl TftpServer {
                 stored,
                 final_ack,
             }) => {
-                self.finished(&incoming, "complete", bytes, elapsed, None, stored)
+                self.finished(&incoming, "complete", bytes, elapsed, None, stored.clone())
                     .await;
+                self.notify(
+                    &incoming,
+                    TransferPhase::Completed {
+                        bytes,
+                        stored: stored.map(PathBuf::from),
+                    },
+                );
                 if let Some(ack) = final_ack {
                     session::linger(&socket, &ack, self.settings.limits.default_timeout).await;
                 }
@@ -186,9 +195,10 @@ impl TftpServer {
                 result: Err(reason),
                 ..
             }) => {
-                let reason = Some(reason.to_string());
-                self.finished(&incoming, "fail", 0, elapsed, reason, None)
+                self.finished(&incoming, "fail", 0, elapsed, Some(reason.to_string()), None)
                     .await;
+                let reason = reason.to_string();
+                self.notify(&incoming, TransferPhase::Failed { reason });
             }
         }
     }
@@ -332,6 +342,16 @@ impl TftpServer {
             "timeout_secs": p.timeout.as_secs(),
         });
         self.record(incoming, "grant", detail).await;
+        self.notify(incoming, TransferPhase::Started);
+    }
+
+    fn notify(&self, incoming: &Incoming, phase: TransferPhase) {
+        self.authorizer.transfer_event(TransferEvent {
+            client: incoming.client.ip(),
+            filename: incoming.request.filename.clone(),
+            write: incoming.direction == "write",
+            phase,
+        });
     }
 
     async fn finished(

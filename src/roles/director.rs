@@ -7,6 +7,7 @@
 //! policy (`crate::policy::director`).
 
 pub mod client;
+pub mod backup;
 pub mod database;
 pub mod replacement;
 pub mod views;

@@ -19,6 +19,41 @@ pub trait Authorizer: Send + Sync + 'static {
 
     /// Whether `client` may upload a backup named `filename` (the name is sanitized later).
     fn authorize_write(&self, client: IpAddr, filename: &str) -> Result<(), Refusal>;
+
+    /// A granted transfer started or ended (called after its audit record). Nothing by default.
+    fn transfer_event(&self, _event: TransferEvent) {}
+}
+
+/// A granted transfer's progress, as [`Authorizer::transfer_event`] hears it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferEvent {
+    /// The client's address.
+    pub client: IpAddr,
+    /// The name it asked for.
+    pub filename: String,
+    /// Upload (`true`) or download.
+    pub write: bool,
+    /// Where it stands.
+    pub phase: TransferPhase,
+}
+
+/// Where a transfer stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferPhase {
+    /// Granted; the first packet is out.
+    Started,
+    /// Done: bytes moved, and where an upload was stored.
+    Completed {
+        /// Bytes transferred.
+        bytes: u64,
+        /// The stored upload.
+        stored: Option<PathBuf>,
+    },
+    /// Failed, with why.
+    Failed {
+        /// The reason.
+        reason: String,
+    },
 }
 
 /// Why a request is refused.

@@ -451,6 +451,21 @@ impl Database {
             .collect()
     }
 
+    /// The update of `mac` could not be started (the client was unreachable): every artifact
+    /// still waiting fails with `reason`.
+    pub fn fail_download(&mut self, mac: &[u8; 6], reason: &str) -> Option<&Client> {
+        let client = self.clients.get_mut(mac)?;
+        let download = client.download.as_mut()?;
+        for artifact in [&mut download.image, &mut download.config, &mut download.script] {
+            if matches!(artifact, ArtifactStatus::NotStarted | ArtifactStatus::Upgrading) {
+                *artifact = ArtifactStatus::Failed {
+                    reason: clean(reason),
+                };
+            }
+        }
+        Some(client)
+    }
+
     /// Sets the join-window state of `mac` (an operator's decision).
     pub fn set_join(&mut self, mac: &[u8; 6], join: JoinState) -> Option<&Client> {
         let client = self.clients.get_mut(mac)?;

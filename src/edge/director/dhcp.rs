@@ -1,0 +1,119 @@
+//! The director behind the DHCP service: the join window decides whether a client gets Smart
+//! Install options (only `active` clients do, as documented: outside the window or on hold a
+//! client gets plain DHCP), the database's plan decides which files they name, and a granted
+//! lease records the client (address, hostname, join state) in the database.
+//!
+//! Inputs: DHCP requests (attacker-controlled, decoded by the bounded codec); a client record is
+//! created only for a granted lease, never for a DISCOVER, so forged requests cannot grow the
+//! database faster than the lease pool allows.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::edge::dhcp::{Decide, OperatorState, Verdict};
+use crate::policy::director::ClientFacts;
+use crate::policy::join::{ClientOverride, JoinContext, JoinDevice, JoinState, Mac, Purpose};
+use crate::proto::dhcp::Message;
+use crate::roles::director::database::image_list_name;
+use crate::roles::director::{Changes, Database};
+use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
+
+use super::{Director, MAX_REMEMBERED_DECISIONS};
+
+impl Director {
+    /// The Smart Install options of `mac`: the base options plus its plan's image list and
+    /// configuration (a client not in the database yet is planned by its MAC alone).
+    fn options_for(&self, db: &Database, mac: &Mac) -> SmartInstallOptions {
+        let policy = &self.settings.policy;
+        let mut options = self.settings.smart_install.clone();
+        let (list, config) = match db.get(&mac.0) {
+            Some(_) => db
+                .plan(&mac.0, policy)
+                .map(|p| (p.image_list_file, p.assignment.config))
+                .unwrap_or_default(),
+            None => {
+                let facts = ClientFacts {
+                    mac: Some(*mac),
+                    ..ClientFacts::default()
+                };
+                policy
+                    .assign(&facts)
+                    .map(|a| {
+                        let list = (!a.images.is_empty()).then(|| image_list_name(&mac.0));
+                        (list, a.config)
+                    })
+                    .unwrap_or_default()
+            }
+        };
+        options.image_list = list;
+        options.config_file = config;
+        options
+    }
+}
+
+impl Decide for Arc<Director> {
+    async fn decide(
+        &self,
+        _request: &Message,
+        mac: &Mac,
+        operator: &OperatorState,
+        now: DateTime<Utc>,
+    ) -> Verdict {
+        let device = JoinDevice {
+            mac: Some(*mac),
+            ..JoinDevice::default()
+        };
+        let ctx = JoinContext {
+            manual: operator.manual,
+            client_override: operator.client_override,
+            on_hold_list: operator.client_override == Some(ClientOverride::Held),
+            purpose: Purpose::SmartInstallJoin,
+        };
+        let decision = self.settings.join.decide(&device, &ctx, now);
+        let state = decision.verdict.state;
+        {
+            let mut decided = self.decided.lock().await;
+            if decided.len() >= MAX_REMEMBERED_DECISIONS {
+                decided.clear();
+            }
+            decided.insert(*mac, state);
+        }
+        let smart_install = if state == JoinState::Active {
+            let db = self.db.lock().await;
+            let options = self.options_for(&db, mac);
+            // A client waiting for its branch, or without any assignment, gets plain DHCP.
+            (options.image_list.is_some() || options.config_file.is_some()).then_some(options)
+        } else {
+            None
+        };
+        Verdict {
+            decision: ClientDecision {
+                smart_install,
+                pnp_option43: self.settings.pnp_option43.clone(),
+            },
+            rule: decision.rule.name,
+            reason: decision.reason,
+            hold: decision.verdict.add_to_hold_list,
+        }
+    }
+
+    async fn granted(&self, mac: &Mac, ip: Ipv4Addr, request: &Message, now: DateTime<Utc>) {
+        let join = self
+            .decided
+            .lock()
+            .await
+            .get(mac)
+            .copied()
+            .unwrap_or(JoinState::Deny);
+        let hostname = request.hostname().map(str::to_owned);
+        let mut db = self.db.lock().await;
+        db.on_dhcp(mac.0, IpAddr::V4(ip), hostname.as_deref(), join, now);
+        let changes = Changes {
+            saved: vec![mac.0],
+            removed: Vec::new(),
+        };
+        self.persist(&db, &changes).await;
+    }
+}
