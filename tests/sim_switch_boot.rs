@@ -36,6 +36,8 @@ const GW: &str = "10.67.1.1";
 const LEASED: &str = "10.67.1.100";
 const IMAGE: &str = "c2960x-universalk9-mz.152-7.E8.tar";
 const IMAGE_BYTES: usize = 300 * 1024;
+/// The image an on-demand upgrade (`sim attack --mode update-ios`) installs.
+const UPGRADE: &str = "c3750e-universalk9-tar.122-55.SE12.tar";
 
 /// The two namespaces and their link.
 struct Topology {
@@ -78,7 +80,9 @@ fn serve(ns: &Netns, dir: &Path, window: &str) -> Proc {
     let image: Vec<u8> = (0..IMAGE_BYTES)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    std::fs::write(root.join(IMAGE), image).unwrap();
+    std::fs::write(root.join(IMAGE), &image).unwrap();
+    std::fs::write(root.join("tar_imglist0.txt"), format!("{UPGRADE}\n")).unwrap();
+    std::fs::write(root.join(UPGRADE), &image[..4096]).unwrap();
     std::fs::write(
         root.join("edge-1.cfg"),
         "!\nhostname edge-1\n!\nvstack\n!\ninterface Vlan1\n ip address dhcp\n!\nend\n",
@@ -230,6 +234,31 @@ fn capture_cdp(gw: &Netns) -> Value {
     doc["record"].clone()
 }
 
+/// `sim attack --mode MODE` from `ns` toward the leased address (TFTP server: the gateway).
+fn attack(ns: &Netns, mode: &str) -> Value {
+    let target = format!("{LEASED}:4786");
+    let out = ns.ztpgate(&[
+        "sim",
+        "attack",
+        "--target",
+        &target,
+        "--mode",
+        mode,
+        "--tftp",
+        GW,
+        "--wait-ms",
+        "1500",
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn version_of(record: &Value) -> String {
+    record["neighbor"]["software_version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[test]
 fn erased_switch_boots_zero_touch_reloads_and_answers_as_edge_1() {
     if let Some(reason) = skip_reason() {
@@ -264,17 +293,7 @@ fn erased_switch_boots_zero_touch_reloads_and_answers_as_edge_1() {
     assert_eq!(sw.wait_count(20, "dhcp", 2)[1]["ip"], LEASED);
 
     // A probe from the gateway to the leased address gets the 24-byte reply.
-    let out = t.gw.ztpgate(&[
-        "sim",
-        "attack",
-        "--target",
-        &format!("{LEASED}:4786"),
-        "--mode",
-        "test",
-        "--wait-ms",
-        "1500",
-    ]);
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = attack(&t.gw, "test");
     assert_eq!(r["received_bytes"], 24, "{r}");
 
     // CDP now advertises the reloaded switch.
@@ -284,19 +303,33 @@ fn erased_switch_boots_zero_touch_reloads_and_answers_as_edge_1() {
     assert_eq!(n["platform"], "cisco WS-C2960X-24PS-L", "{record}");
     assert_eq!(n["port_id"], "GigabitEthernet1/0/7", "{record}");
     assert!(
-        n["software_version"].as_str().unwrap().starts_with(
+        version_of(&record).starts_with(
             "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E8,"
         ),
         "{record}"
     );
     assert_eq!(n["addresses"], serde_json::json!([LEASED]), "{record}");
-
     assert_eq!(
         sw.all("tftp").len(),
         3,
         "one zero-touch only: {:#?}",
         sw.seen
     );
+
+    // On demand: an immediate image upgrade over 4786 installs the image, reloads (the startup
+    // config stays), DHCPs again and advertises the new version.
+    attack(&t.gw, "update-ios");
+    let reloaded = sw.wait(30, "the upgrade reload", |e| {
+        e["event"] == "reloaded" && e["version"] == "12.2(55)SE12"
+    });
+    assert_eq!(reloaded["hostname"], "edge-1");
+    assert_eq!(reloaded["image"], "C3750E-UNIVERSALK9-M");
+    assert_eq!(sw.wait_count(20, "dhcp", 3)[2]["ip"], LEASED);
+    let upgraded = eventually(10, || {
+        let record = capture_cdp(&t.gw);
+        version_of(&record).contains("(C3750E-UNIVERSALK9-M), Version 12.2(55)SE12,")
+    });
+    assert!(upgraded, "CDP never advertised the upgrade");
 
     // Unplugged: SIGTERM ends the switch cleanly.
     let pid = sw.proc.0.id().to_string();
@@ -360,5 +393,6 @@ listen = ["10.67.1.1:69"]
 const ASSIGN: &str = r#"
 [[tftp.assign]]
 client = "10.67.1.100"
-files = ["imagelist.txt", "c2960x-universalk9-mz.152-7.E8.tar", "edge-1.cfg"]
+files = ["imagelist.txt", "c2960x-universalk9-mz.152-7.E8.tar", "edge-1.cfg",
+         "tar_imglist0.txt", "c3750e-universalk9-tar.122-55.SE12.tar"]
 "#;

@@ -219,9 +219,9 @@ fn image_upgrade_reload_timing_reads_the_flags_and_the_schedule() {
 
 #[test]
 fn reload_time_is_a_delay_in_hours_and_minutes() {
-    assert_eq!(reload_delay((0, 0)), std::time::Duration::ZERO);
-    assert_eq!(reload_delay((0, 1)), std::time::Duration::from_secs(60));
-    assert_eq!(reload_delay((2, 30)), std::time::Duration::from_secs(9000));
+    assert_eq!(reload_delay((0, 0)), Duration::ZERO);
+    assert_eq!(reload_delay((0, 1)), Duration::from_secs(60));
+    assert_eq!(reload_delay((2, 30)), Duration::from_secs(9000));
 }
 
 #[test]
