@@ -564,3 +564,6 @@ impl Switch {
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
     }
 }
+
+#[cfg(test)]
+mod tests;
