@@ -6,23 +6,38 @@
 //! and then of the image, execute → RRQ of the command file (its lines are applied), copy
 //! commands → the copies, e.g. a WRQ of its running config. An init-discovery message whose TLV
 //! exceeds the vulnerable handler's buffer "crashes" it (§3.8): the connection is dropped.
+//! A config push stores the fetched file as the startup config; an image upgrade installs the
+//! image the list names (its identity from [`software`]). Either reloads when the message asks
+//! for it, after the HH:MM read as a delay (an assumption, see [`device`]): running config :=
+//! startup config, software := installed image, an [`Event::Reloaded`], and a new CDP
+//! advertisement.
+//!
+//! With `--boot-dhcp` the switch starts `write erase`d and boots zero-touch ([`boot`]): DHCP,
+//! then the image list, image and config over TFTP, then a reload.
 //!
 //! Every step is an [`Event`], sent to a channel, so tests can see whether configuration really
 //! left the switch. Like a real client it trusts nobody and authenticates nobody; messages are
 //! decoded with the bounded `proto::vstack` codec, files are fetched with the bounded TFTP client.
 
+pub mod boot;
 pub mod cdp;
 pub mod device;
+pub mod dhcp_client;
+pub mod software;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, Notify, mpsc, watch};
 
-use self::device::{Action, Copy, Device, Location, Remote, action_for, status_reply};
+use self::cdp::Advert;
+use self::device::{
+    Action, Copy, Device, Location, Remote, action_for, reload_delay, status_reply,
+};
+use self::software::Software;
 use crate::edge::tftp_client::{self, TftpError};
 use crate::proto::vstack::{DecodeError, Decoded, Frame, Limits, StreamDecoder};
 
@@ -111,10 +126,45 @@ pub enum Event {
         /// Why not, if not.
         error: Option<String>,
     },
-    /// A fetched config became the startup config with a reload scheduled.
+    /// A reload was scheduled (after a config push or an image upgrade that asks for one).
     ReloadScheduled {
-        /// HH:MM.
+        /// HH:MM, read as a delay.
         at: String,
+    },
+    /// The switch reloaded: it runs its startup config and the installed image.
+    Reloaded {
+        /// The hostname it now has.
+        hostname: String,
+        /// The image it now runs.
+        image: String,
+        /// Its version.
+        version: String,
+    },
+    /// DHCP bound an address (DHCPACK), with the options the server gave.
+    Dhcp {
+        /// The address.
+        ip: Ipv4Addr,
+        /// Its prefix length (option 1).
+        prefix: u8,
+        /// The DHCP server (option 54).
+        server: Ipv4Addr,
+        /// Option 125 enterprise 9 sub-option 5: the image list file.
+        image_list: Option<String>,
+        /// Option 67: the configuration file.
+        config_file: Option<String>,
+        /// Options 150, 66 or `siaddr`: the TFTP server.
+        tftp_server: Option<Ipv4Addr>,
+        /// Option 12: the host name.
+        hostname: Option<String>,
+        /// Option 125 enterprise 9 sub-option 16: the director.
+        director: Option<Ipv4Addr>,
+    },
+    /// A DHCP exchange or the address configuration failed; the switch tries again later.
+    DhcpFailed {
+        /// The interface.
+        interface: String,
+        /// What failed.
+        error: String,
     },
     /// The switch "crashed" on an init-discovery overflow (CVE-2018-0171).
     Crash {
@@ -148,11 +198,14 @@ pub enum Event {
     },
 }
 
-/// Shared state of all connections.
-struct Switch {
+/// The running switch: its storage, options, event channel, CDP advertisement and reload
+/// signal, shared by the 4786 connections and the boot loop.
+pub struct Switch {
     device: Mutex<Device>,
     opts: SwitchOptions,
     events: mpsc::UnboundedSender<Event>,
+    advert: watch::Sender<Advert>,
+    reloaded: Notify,
 }
 
 /// Accepts connections on `listener` until the process ends.
@@ -162,31 +215,128 @@ pub async fn serve(
     opts: SwitchOptions,
     events: mpsc::UnboundedSender<Event>,
 ) -> std::io::Result<()> {
-    let switch = Arc::new(Switch {
-        device: Mutex::new(device),
-        opts,
-        events,
-    });
-    switch.emit(Event::Listening {
-        addr: listener.local_addr()?,
-    });
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        let switch = Arc::clone(&switch);
-        tokio::spawn(async move {
-            let reason = switch.connection(stream, peer).await;
-            switch.emit(Event::Closed { peer, reason });
-        });
-    }
+    Switch::new(device, opts, events).serve(listener).await
 }
 
 impl Switch {
+    /// A switch with `device`'s storage, reporting to `events`.
+    pub fn new(
+        device: Device,
+        opts: SwitchOptions,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Arc<Self> {
+        let advert = Advert {
+            hostname: device.hostname().to_owned(),
+            software: device.software.clone(),
+            addresses: Vec::new(),
+        };
+        Arc::new(Self {
+            device: Mutex::new(device),
+            opts,
+            events,
+            advert: watch::channel(advert).0,
+            reloaded: Notify::new(),
+        })
+    }
+
+    /// The CDP advertisement, updated on every reload and address change.
+    pub fn advert(&self) -> watch::Receiver<Advert> {
+        self.advert.subscribe()
+    }
+
+    /// Accepts connections on `listener` until the process ends.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        self.emit(Event::Listening {
+            addr: listener.local_addr()?,
+        });
+        loop {
+            let (stream, peer) = listener.accept().await?;
+            let switch = Arc::clone(&self);
+            tokio::spawn(async move {
+                let reason = switch.connection(stream, peer).await;
+                switch.emit(Event::Closed { peer, reason });
+            });
+        }
+    }
+
     fn emit(&self, event: Event) {
         let _ = self.events.send(event);
     }
 
+    /// A sender for the switch's event channel (the CDP thread reports there too).
+    pub fn events(&self) -> mpsc::UnboundedSender<Event> {
+        self.events.clone()
+    }
+
+    /// Reloads now: running config := startup config, software := installed image; reports
+    /// [`Event::Reloaded`], updates the CDP advertisement and wakes the boot loop (which does
+    /// DHCP again).
+    pub async fn reload(&self) {
+        let (hostname, software) = {
+            let mut device = self.device.lock().await;
+            device.reload();
+            (device.hostname().to_owned(), device.software.clone())
+        };
+        self.advert.send_modify(|a| {
+            a.hostname.clone_from(&hostname);
+            a.software = software.clone();
+        });
+        self.emit(Event::Reloaded {
+            hostname,
+            image: software.image,
+            version: software.version,
+        });
+        self.reloaded.notify_one();
+    }
+
+    /// Reloads after the HH:MM delay (at once for 00:00), reporting the schedule.
+    async fn schedule_reload(self: &Arc<Self>, at: (u32, u32)) {
+        self.emit(Event::ReloadScheduled {
+            at: format!("{:02}:{:02}", at.0, at.1),
+        });
+        let delay = reload_delay(at);
+        if delay.is_zero() {
+            self.reload().await;
+            return;
+        }
+        let switch = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            switch.reload().await;
+        });
+    }
+
+    /// Waits until the next reload.
+    pub async fn wait_reload(&self) {
+        self.reloaded.notified().await;
+    }
+
+    /// Replaces the DHCP address in the CDP advertisement.
+    pub fn set_address(&self, ip: Option<IpAddr>) {
+        self.advert
+            .send_modify(|a| a.addresses = ip.into_iter().collect());
+    }
+
+    /// Whether the switch has a startup config.
+    pub async fn has_startup_config(&self) -> bool {
+        self.device.lock().await.has_startup_config()
+    }
+
+    /// Installs the image named `file` (it runs after the next reload).
+    pub async fn install(&self, file: &str) {
+        self.device.lock().await.install(Software::from_file(file));
+    }
+
+    /// Stores `config` as the startup config.
+    pub async fn store_startup_config(&self, config: &[u8]) {
+        self.device
+            .lock()
+            .await
+            .write(&Location::StartupConfig, config);
+    }
+
     /// Serves one connection; returns why it ended.
-    async fn connection(&self, mut stream: TcpStream, peer: SocketAddr) -> &'static str {
+    async fn connection(self: &Arc<Self>, mut stream: TcpStream, peer: SocketAddr) -> &'static str {
         self.emit(Event::Connected { peer });
         let mut decoder = StreamDecoder::new(self.opts.limits);
         let mut buf = vec![0u8; 4096];
@@ -231,7 +381,7 @@ impl Switch {
 
     /// Handles one message; `Some(reason)` ends the connection.
     async fn message(
-        &self,
+        self: &Arc<Self>,
         stream: &mut TcpStream,
         peer: SocketAddr,
         frame: &Frame,
@@ -255,7 +405,13 @@ impl Switch {
                 return Some("crash");
             }
             Action::FetchConfig { remote, reload } => self.fetch_config(&remote, reload).await,
-            Action::FetchImageList { remote } => self.fetch_image(&remote).await,
+            Action::FetchImageList { remote, reload } => {
+                if self.fetch_image(&remote).await
+                    && let Some(at) = reload
+                {
+                    self.schedule_reload(at).await;
+                }
+            }
             Action::FetchCommands { remote } => self.fetch_commands(&remote).await,
             Action::RunCopies(copies) => self.run_copies(copies).await,
             Action::BadUrl(url) => self.emit(Event::BadUrl { url }),
@@ -280,30 +436,32 @@ impl Switch {
         None
     }
 
-    async fn fetch_config(&self, remote: &Remote, reload: Option<(u32, u32)>) {
+    /// Type 3: the fetched config becomes the startup config; a reload follows when asked.
+    async fn fetch_config(self: &Arc<Self>, remote: &Remote, reload: Option<(u32, u32)>) {
         let Some(config) = self.get(remote, "config").await else {
             return;
         };
-        if let Some((hour, minute)) = reload {
-            self.device
-                .lock()
-                .await
-                .write(&Location::StartupConfig, &config);
-            self.emit(Event::ReloadScheduled {
-                at: format!("{hour:02}:{minute:02}"),
-            });
+        self.store_startup_config(&config).await;
+        if let Some(at) = reload {
+            self.schedule_reload(at).await;
         }
     }
 
-    async fn fetch_image(&self, list: &Remote) {
+    /// Image list, then the image it names (installed); whether both transfers succeeded.
+    pub async fn fetch_image(&self, list: &Remote) -> bool {
         let Some(bytes) = self.get(list, "image_list").await else {
-            return;
+            return false;
         };
         let text = String::from_utf8_lossy(&bytes);
-        if let Some(image) = device::image_name(&text) {
-            let image = list.sibling(image);
-            self.get(&image, "image").await;
+        let Some(name) = device::image_name(&text) else {
+            return false;
+        };
+        let image = Remote::parse(name).unwrap_or_else(|| list.sibling(name));
+        if self.get(&image, "image").await.is_none() {
+            return false;
         }
+        self.install(&image.file).await;
+        true
     }
 
     async fn fetch_commands(&self, remote: &Remote) {
@@ -358,7 +516,7 @@ impl Switch {
     }
 
     /// RRQ; the event is emitted here.
-    async fn get(&self, remote: &Remote, purpose: &'static str) -> Option<Vec<u8>> {
+    pub async fn get(&self, remote: &Remote, purpose: &'static str) -> Option<Vec<u8>> {
         let result = match self.resolve(remote).await {
             Ok(server) => tftp_client::get(server, &remote.file, self.opts.tftp).await,
             Err(e) => Err(TftpError::Io(e)),
@@ -406,3 +564,6 @@ impl Switch {
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,21 +1,27 @@
 //! `ztpgate sim switch`: run the emulated Smart Install client and print its events as JSON
-//! lines on standard output (the first one, `listening`, names the bound address).
+//! lines on standard output (the first one, `listening`, names the bound address). With
+//! `--boot-dhcp IF` it starts `write erase`d and boots zero-touch over DHCP and TFTP on IF
+//! (`sim::switch::boot`). It stops cleanly on SIGINT or SIGTERM (unplugged).
 //!
 //! Inputs: operator arguments; the running config file, if given, is read once at start.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use tokio::signal::unix::SignalKind;
 use tokio::sync::mpsc;
 
 use crate::cli::CliError;
 use crate::edge::tftp_client;
 use crate::proto::vstack::Limits;
+use crate::sim::switch::boot::{self, BootConfig};
 use crate::sim::switch::device::Device;
-use crate::sim::switch::{Event, SwitchOptions, TFTP_PORT, serve};
+use crate::sim::switch::dhcp_client::Timing;
+use crate::sim::switch::{Event, Switch, SwitchOptions, TFTP_PORT};
 
 /// Arguments of `sim switch`.
 #[derive(Debug, Args)]
@@ -38,20 +44,33 @@ pub struct SwitchArgs {
     /// TFTP retransmissions per packet.
     #[arg(long, default_value_t = 5)]
     pub tftp_retries: u32,
+    /// Boot `write erase`d and autoinstall over DHCP + TFTP on this interface.
+    #[arg(long, value_name = "IF")]
+    pub boot_dhcp: Option<String>,
+    /// Seconds between DHCP rounds while no zero-touch options came (or a download failed).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub dhcp_retry_secs: u64,
+    /// Product ID; sets the CDP platform to `cisco <PID>`.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<String>,
     /// CDP advertisements (off without --cdp-interface).
     #[command(flatten)]
     pub cdp: crate::sim::switch::cdp::CdpArgs,
 }
 
-/// Runs the switch until interrupted.
-pub fn run(args: SwitchArgs) -> Result<ExitCode, CliError> {
+/// Runs the switch until interrupted (SIGINT or SIGTERM).
+pub fn run(mut args: SwitchArgs) -> Result<ExitCode, CliError> {
     let device = match &args.running_config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, &e))?;
             Device::with_config(text)
         }
+        None if args.boot_dhcp.is_some() => Device::erased(&args.hostname),
         None => Device::new(&args.hostname),
     };
+    if let Some(pid) = &args.pid {
+        args.cdp.cdp_platform = format!("cisco {pid}");
+    }
     let opts = SwitchOptions {
         tftp_port: args.tftp_port,
         tftp: tftp_client::Options {
@@ -61,6 +80,11 @@ pub fn run(args: SwitchArgs) -> Result<ExitCode, CliError> {
         },
         limits: Limits::default(),
     };
+    let boot = args.boot_dhcp.clone().map(|interface| BootConfig {
+        interface,
+        retry: Duration::from_secs(args.dhcp_retry_secs.max(1)),
+        timing: Timing::default(),
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -69,19 +93,37 @@ pub fn run(args: SwitchArgs) -> Result<ExitCode, CliError> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+        let mut terminate = tokio::signal::unix::signal(SignalKind::terminate())
+            .map_err(|e| CliError::new(format!("cannot handle SIGTERM: {e}")))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let printer = tokio::spawn(print_events(rx));
-        crate::sim::switch::cdp::spawn(&args.cdp, &args.hostname, tx.clone())
+        let switch = Switch::new(device, opts, tx);
+        crate::sim::switch::cdp::spawn(&args.cdp, switch.advert(), switch.events())
             .map_err(|e| CliError::new(e.to_string()))?;
-        tokio::select! {
-            r = serve(listener, device, opts, tx) => {
-                r.map_err(|e| CliError::new(format!("accept failed: {e}")))?;
+        let booting = run_boot(Arc::clone(&switch), boot);
+        let result = tokio::select! {
+            r = Arc::clone(&switch).serve(listener) => {
+                r.map_err(|e| CliError::new(format!("accept failed: {e}")))
             }
-            _ = tokio::signal::ctrl_c() => {}
-        }
+            e = booting => Err(CliError::new(format!("cannot boot: {e}"))),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+            _ = terminate.recv() => Ok(()),
+        };
+        // Let the printer write what is queued, then stop it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         printer.abort();
-        Ok(ExitCode::SUCCESS)
+        result.map(|()| ExitCode::SUCCESS)
     })
+}
+
+/// The boot loop, or nothing to do without `--boot-dhcp`; resolves only on a fatal error.
+async fn run_boot(switch: Arc<Switch>, boot: Option<BootConfig>) -> boot::BootError {
+    let Some(config) = boot else {
+        return std::future::pending().await;
+    };
+    match boot::run(switch, config).await {
+        Err(e) => e,
+    }
 }
 
 /// Prints each event as one JSON line and flushes, so a reader sees it at once.

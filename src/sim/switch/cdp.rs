@@ -1,8 +1,10 @@
-//! The emulated switch's CDP advertisements: every `--cdp-interval` seconds it sends the CDPv2
-//! frame a Catalyst access switch sends (Device ID, software version, platform, addresses, port
-//! ID, capabilities switch + IGMP, native VLAN, duplex, management addresses) on
-//! `--cdp-interface`, through libpcap's `sendpacket`. Each send is reported as an
-//! [`Event::Cdp`].
+//! The emulated switch's CDP advertisements: one at start (link up), then every
+//! `--cdp-interval` seconds and whenever the advertised state changes (an address from DHCP, a
+//! reload), it sends the CDPv2 frame a Catalyst access switch sends (Device ID, software version,
+//! platform, addresses, port ID, capabilities switch + IGMP, native VLAN, duplex, management
+//! addresses) on `--cdp-interface`, through libpcap's `sendpacket`. Each send is reported as an
+//! [`Event::Cdp`]. The hostname, software and DHCP address come from the running switch through
+//! a [`watch`] channel of [`Advert`]s, so the frames follow reloads.
 //!
 //! With `--serial`, the Device ID is `hostname(SERIAL)`, the form NX-OS devices advertise; IOS
 //! advertises the hostname alone. Inputs: operator arguments only. Frames are built by the pure
@@ -13,17 +15,31 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clap::Args;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::Event;
+use super::software::Software;
 use crate::proto::cdp::{
     Address, Capabilities, DEFAULT_TTL_SECS, Duplex, EncodeError, Pdu, Tlv, Version, encode_frame,
 };
 
-/// Software version the emulated switch advertises (a Catalyst 2960-X on IOS 15.2).
-pub const SOFTWARE_VERSION: &str = "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), \
-Version 15.2(7)E8, RELEASE SOFTWARE (fc3)\nTechnical Support: http://www.cisco.com/techsupport\n\
-Copyright (c) 1986-2023 by Cisco Systems, Inc.\nCompiled Tue 28-Feb-23 07:26 by mcpre";
+/// The lines IOS adds after the first line of its software version TLV.
+const VERSION_TRAILER: &str = "Technical Support: http://www.cisco.com/techsupport\n\
+Copyright (c) 1986-2023 by Cisco Systems, Inc.";
+
+/// How often the sending thread looks for a changed [`Advert`].
+const TICK: Duration = Duration::from_millis(100);
+
+/// What the switch advertises that changes while it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Advert {
+    /// The running config's hostname.
+    pub hostname: String,
+    /// The running software.
+    pub software: Software,
+    /// Addresses it has (from DHCP), advertised before the `--cdp-address` ones.
+    pub addresses: Vec<IpAddr>,
+}
 
 /// CDP options of `sim switch`.
 #[derive(Clone, Debug, Args)]
@@ -52,15 +68,18 @@ pub struct CdpArgs {
 }
 
 impl CdpArgs {
-    /// The advertisement for a switch named `hostname`.
-    pub fn pdu(&self, hostname: &str) -> Pdu {
+    /// The advertisement for the switch's current state.
+    pub fn pdu(&self, advert: &Advert) -> Pdu {
+        let hostname = &advert.hostname;
         let device_id = match &self.serial {
             Some(serial) => format!("{hostname}({serial})"),
-            None => hostname.to_owned(),
+            None => hostname.clone(),
         };
-        let addresses: Vec<Address> = self
-            .cdp_addresses
+        let version = format!("{}\n{VERSION_TRAILER}", advert.software.version_line());
+        let addresses: Vec<Address> = advert
+            .addresses
             .iter()
+            .chain(&self.cdp_addresses)
             .map(|ip| match ip {
                 IpAddr::V4(v4) => Address::Ipv4(*v4),
                 IpAddr::V6(v6) => Address::Ipv6(*v6),
@@ -71,7 +90,7 @@ impl CdpArgs {
             ttl_secs: DEFAULT_TTL_SECS,
             tlvs: vec![
                 Tlv::DeviceId(device_id),
-                Tlv::SoftwareVersion(SOFTWARE_VERSION.to_owned()),
+                Tlv::SoftwareVersion(version),
                 Tlv::Platform(self.cdp_platform.clone()),
                 Tlv::Addresses(addresses.clone()),
                 Tlv::PortId(self.cdp_port_id.clone()),
@@ -108,17 +127,19 @@ pub enum CdpSendError {
     },
 }
 
-/// Starts sending `args`' advertisement on its interface every interval, on a thread that runs
-/// until the process ends; `None` when CDP is off.
+/// Starts sending the advertisement on `args`' interface (at once, then every interval and on
+/// every change of `advert`), on a thread that runs until the process ends; `None` when CDP is
+/// off.
 pub fn spawn(
     args: &CdpArgs,
-    hostname: &str,
+    mut advert: watch::Receiver<Advert>,
     events: mpsc::UnboundedSender<Event>,
 ) -> Result<Option<JoinHandle<()>>, CdpSendError> {
     let Some(interface) = args.cdp_interface.clone() else {
         return Ok(None);
     };
-    let frame = encode_frame(interface_mac(&interface)?, None, &args.pdu(hostname))?;
+    let mac = interface_mac(&interface)?;
+    encode_frame(mac, None, &args.pdu(&advert.borrow()))?;
     let open = |source| CdpSendError::Open {
         interface: interface.clone(),
         source,
@@ -128,22 +149,42 @@ pub fn spawn(
         .snaplen(64)
         .open()
         .map_err(open)?;
-    let interval = Duration::from_secs(args.cdp_interval.max(1));
+    let args = args.clone();
+    let ticks = ticks_per_interval(args.cdp_interval);
     Ok(Some(std::thread::spawn(move || {
+        let mut waited = ticks;
         loop {
-            let result = capture.sendpacket(frame.as_slice());
-            let event = Event::Cdp {
-                interface: interface.clone(),
-                ok: result.is_ok(),
-                bytes: frame.len(),
-                error: result.err().map(|e| e.to_string()),
-            };
-            if events.send(event).is_err() {
-                return;
+            let changed = advert.has_changed().unwrap_or(false);
+            if waited >= ticks || changed {
+                let pdu = args.pdu(&advert.borrow_and_update());
+                let frame = encode_frame(mac, None, &pdu);
+                let result = match &frame {
+                    Ok(frame) => capture
+                        .sendpacket(frame.as_slice())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let event = Event::Cdp {
+                    interface: interface.clone(),
+                    ok: result.is_ok(),
+                    bytes: frame.as_ref().map_or(0, Vec::len),
+                    error: result.err(),
+                };
+                if events.send(event).is_err() {
+                    return;
+                }
+                waited = 0;
             }
-            std::thread::sleep(interval);
+            std::thread::sleep(TICK);
+            waited += 1;
         }
     })))
+}
+
+/// Sleep ticks in one interval of `secs` seconds (at least one second).
+fn ticks_per_interval(secs: u64) -> u64 {
+    let tick_ms = u64::try_from(TICK.as_millis()).unwrap_or(100).max(1);
+    secs.max(1).saturating_mul(1000) / tick_ms
 }
 
 /// The MAC address of `interface`, from `/sys/class/net/<interface>/address`.
@@ -171,6 +212,14 @@ mod tests {
     use super::*;
     use crate::proto::cdp::decode_frame;
 
+    fn advert(hostname: &str) -> Advert {
+        Advert {
+            hostname: hostname.into(),
+            software: Software::builtin(),
+            addresses: Vec::new(),
+        }
+    }
+
     fn args() -> CdpArgs {
         CdpArgs {
             cdp_interface: None,
@@ -185,7 +234,7 @@ mod tests {
 
     #[test]
     fn advertises_what_the_options_say() {
-        let frame = encode_frame([2, 0, 0, 0, 0, 7], None, &args().pdu("sw7")).unwrap();
+        let frame = encode_frame([2, 0, 0, 0, 0, 7], None, &args().pdu(&advert("sw7"))).unwrap();
         let n = decode_frame(&frame).unwrap().pdu.neighbor();
         assert_eq!(n.device_id.as_deref(), Some("sw7(FOC1234X0AB)"));
         assert_eq!(n.pid(), Some("WS-C2960X-24PS-L"));
@@ -198,7 +247,37 @@ mod tests {
     #[test]
     fn cdp_is_off_without_an_interface() {
         let (tx, _rx) = mpsc::unbounded_channel();
-        assert!(spawn(&args(), "sw7", tx).unwrap().is_none());
+        let (_advert_tx, advert_rx) = watch::channel(advert("sw7"));
+        assert!(spawn(&args(), advert_rx, tx).unwrap().is_none());
+    }
+
+    #[test]
+    fn advertises_the_current_hostname_software_and_dhcp_address_first() {
+        let mut a = args();
+        a.serial = None;
+        let current = Advert {
+            hostname: "edge-1".into(),
+            software: Software::from_file("c3750e-universalk9-tar.122-55.SE12.tar"),
+            addresses: vec!["10.66.1.100".parse().unwrap()],
+        };
+        let frame = encode_frame([2, 0, 0, 0, 0, 7], None, &a.pdu(&current)).unwrap();
+        let n = decode_frame(&frame).unwrap().pdu.neighbor();
+        assert_eq!(n.device_id.as_deref(), Some("edge-1"));
+        let line = n.software_version.unwrap();
+        assert_eq!(
+            crate::roles::director::database::image_and_version(&line),
+            Some(("C3750E-UNIVERSALK9-M".into(), "12.2(55)SE12".into()))
+        );
+        let first = Address::Ipv4("10.66.1.100".parse().unwrap());
+        assert_eq!(n.addresses.first(), Some(&first));
+        assert_eq!(n.addresses.len(), 3);
+    }
+
+    #[test]
+    fn an_interval_is_counted_in_ticks() {
+        assert_eq!(ticks_per_interval(1), 10);
+        assert_eq!(ticks_per_interval(0), 10);
+        assert_eq!(ticks_per_interval(60), 600);
     }
 
     #[test]

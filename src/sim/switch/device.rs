@@ -1,15 +1,27 @@
 //! The emulated Smart Install client's behaviour, without I/O: what it answers to each message
 //! (smart-install.md §3.2, §3.3), which TFTP transfer each message triggers (§3.9), how it runs
 //! `copy` commands against its own running config, startup config and flash, and how it applies
-//! the CLI lines of an `execute` command file (§3.7).
+//! the CLI lines of an `execute` command file (§3.7), and what a reload does (running config :=
+//! startup config, software := the installed image).
+//!
+//! Reload timing (an assumption, smart-install.md §10 item 4): the HH:MM of a config push (type
+//! 3) or image upgrade (type 2) is read as a delay, hours and minutes from now — SIET calls it
+//! "timeout before reload" — so 00:00 with the reload flag set reloads at once, as do an image
+//! upgrade's `reload_now` word and its flags bit 0x20.
 //!
 //! Inputs: decoded messages from anyone on TCP 4786 (the emulated client, like a real one, has no
 //! authentication) and files fetched over TFTP. Pure: the async driver in the parent module does
 //! the transfers and feeds results back.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use crate::proto::vstack::{Body, Message, ParsedUrl, Probe, ProbeReply};
+use super::software::Software;
+use crate::proto::vstack::{Body, ImageUpgrade, Message, ParsedUrl, Probe, ProbeReply};
+
+/// Image upgrade flags bit read as "reload immediately" (**\[inference\]**, smart-install.md
+/// §3.6: set in SIET's immediate layout 0x821, clear in the scheduled 0x801).
+pub const FLAG_RELOAD_NOW: u32 = 0x20;
 
 /// Largest TLV value the emulated client copies safely: the 0x58-byte stack buffer of the
 /// vulnerable handler (§3.8). A larger one "crashes" it, as CVE-2018-0171 does.
@@ -122,10 +134,13 @@ pub enum Action {
         /// Scheduled reload, if any.
         reload: Option<(u32, u32)>,
     },
-    /// Type 2: fetch the image list (RRQ), then the image it names.
+    /// Type 2: fetch the image list (RRQ), then the image it names, install it and reload
+    /// after `reload` (HH:MM read as a delay; 00:00 = at once), if set.
     FetchImageList {
         /// Where.
         remote: Remote,
+        /// Reload delay as HH:MM, if the message asks for a reload.
+        reload: Option<(u32, u32)>,
     },
     /// Type 5: fetch the command file (RRQ) and run its lines.
     FetchCommands {
@@ -156,9 +171,12 @@ pub fn action_for(message: &Message) -> Action {
             remote,
             reload: c.reload.scheduled(),
         }),
-        Body::ImageUpgrade(i) => with_remote(&i.image_list_url.text(), |remote| {
-            Action::FetchImageList { remote }
-        }),
+        Body::ImageUpgrade(i) => {
+            with_remote(&i.image_list_url.text(), |remote| Action::FetchImageList {
+                remote,
+                reload: upgrade_reload(i),
+            })
+        }
         Body::Execute(e) => with_remote(&e.url.text(), |remote| Action::FetchCommands { remote }),
         Body::CopyCommands(_) => Action::RunCopies(
             message
@@ -178,6 +196,20 @@ pub fn action_for(message: &Message) -> Action {
         }
         Body::InitDiscovery(_) => Action::Nothing,
     }
+}
+
+/// When an image upgrade reloads, as an HH:MM delay: at once (00:00) when `reload_now` or the
+/// flags bit [`FLAG_RELOAD_NOW`] is set, else the scheduled HH:MM when its flag is set.
+pub fn upgrade_reload(upgrade: &ImageUpgrade) -> Option<(u32, u32)> {
+    if upgrade.reload_now != 0 || upgrade.flags & FLAG_RELOAD_NOW != 0 {
+        return Some((0, 0));
+    }
+    upgrade.reload.scheduled()
+}
+
+/// The delay an HH:MM reload time stands for (see the module documentation).
+pub fn reload_delay((hour, minute): (u32, u32)) -> Duration {
+    Duration::from_secs(u64::from(hour) * 3600 + u64::from(minute) * 60)
 }
 
 /// The 20-byte status reply, for messages the client cannot frame (§3.3: it answers even a
@@ -216,17 +248,16 @@ pub struct Device {
     pub startup_config: String,
     /// Flash files.
     pub flash: BTreeMap<String, Vec<u8>>,
+    /// The software running now.
+    pub software: Software,
+    /// An image installed since the last reload (it runs after the next one).
+    pub installed: Option<Software>,
 }
 
 impl Device {
     /// A switch named `hostname` with a small default configuration.
     pub fn new(hostname: &str) -> Self {
-        let config = default_config(hostname);
-        Self {
-            running_config: config.clone(),
-            startup_config: config,
-            flash: BTreeMap::new(),
-        }
+        Self::with_config(default_config(hostname))
     }
 
     /// A switch running `config`.
@@ -235,6 +266,47 @@ impl Device {
             running_config: config.clone(),
             startup_config: config,
             flash: BTreeMap::new(),
+            software: Software::builtin(),
+            installed: None,
+        }
+    }
+
+    /// A `write erase`d switch: no startup config; the running config is the minimal default
+    /// with `hostname`; the built-in software.
+    pub fn erased(hostname: &str) -> Self {
+        Self {
+            running_config: format!(
+                "!\nversion 15.2\nno service pad\nhostname {hostname}\n!\nvstack\n!\n\
+                 interface Vlan1\n ip address dhcp\n!\nend\n"
+            ),
+            startup_config: String::new(),
+            ..Self::with_config(String::new())
+        }
+    }
+
+    /// The `hostname` of the running config (`Switch` when it names none, as IOS does).
+    pub fn hostname(&self) -> &str {
+        config_hostname(&self.running_config).unwrap_or("Switch")
+    }
+
+    /// Whether a startup config is stored (a switch without one autoinstalls at boot).
+    pub fn has_startup_config(&self) -> bool {
+        !self.startup_config.trim().is_empty()
+    }
+
+    /// Installs an image: it runs after the next [`Device::reload`].
+    pub fn install(&mut self, software: Software) {
+        self.installed = Some(software);
+    }
+
+    /// Reloads: the running config becomes the startup config (when there is one) and the
+    /// installed image, if any, becomes the running software.
+    pub fn reload(&mut self) {
+        if self.has_startup_config() {
+            self.running_config.clone_from(&self.startup_config);
+        }
+        if let Some(software) = self.installed.take() {
+            self.software = software;
         }
     }
 
@@ -305,6 +377,16 @@ pub fn command_lines(file: &str) -> Vec<String> {
 /// The image an image-list file names: its first non-empty line.
 pub fn image_name(list: &str) -> Option<&str> {
     list.lines().map(str::trim).find(|l| !l.is_empty())
+}
+
+/// The argument of the last top-level `hostname` line of a configuration (a later line, e.g.
+/// one applied by an execute file, replaces an earlier one).
+pub fn config_hostname(config: &str) -> Option<&str> {
+    config
+        .lines()
+        .filter_map(|l| l.strip_prefix("hostname "))
+        .map(str::trim)
+        .rfind(|h| !h.is_empty())
 }
 
 fn default_config(hostname: &str) -> String {

@@ -66,7 +66,8 @@ fn image_upgrade_and_execute_fetch_their_files() {
     assert_eq!(
         action_for(&Message::new(Body::ImageUpgrade(up))),
         Action::FetchImageList {
-            remote: remote("h", None, "tar_imglist0.txt")
+            remote: remote("h", None, "tar_imglist0.txt"),
+            reload: Some((0, 0)),
         }
     );
     let ex = Execute::new(b"tftp://[2001:db8::1]/cmds.txt").unwrap();
@@ -199,4 +200,57 @@ fn locations_parse_ios_file_systems() {
         Copy::parse("copy running-config startup-config extra"),
         None
     );
+}
+
+#[test]
+fn image_upgrade_reload_timing_reads_the_flags_and_the_schedule() {
+    let at = |h, m| ImageUpgrade::new(b"tftp://h/l.txt", UpgradeTiming::At { hour: h, minute: m });
+    let immediate = ImageUpgrade::new(b"tftp://h/l.txt", UpgradeTiming::Immediate).unwrap();
+    assert_eq!(upgrade_reload(&immediate), Some((0, 0)));
+    assert_eq!(upgrade_reload(&at(1, 30).unwrap()), Some((1, 30)));
+    // The flags bit alone means "now", whatever the schedule says.
+    let mut flagged = at(2, 0).unwrap();
+    flagged.flags |= FLAG_RELOAD_NOW;
+    assert_eq!(upgrade_reload(&flagged), Some((0, 0)));
+    let mut none = at(2, 0).unwrap();
+    none.reload = ReloadSchedule::none();
+    assert_eq!(upgrade_reload(&none), None);
+}
+
+#[test]
+fn reload_time_is_a_delay_in_hours_and_minutes() {
+    assert_eq!(reload_delay((0, 0)), Duration::ZERO);
+    assert_eq!(reload_delay((0, 1)), Duration::from_secs(60));
+    assert_eq!(reload_delay((2, 30)), Duration::from_secs(9000));
+}
+
+#[test]
+fn an_erased_switch_has_no_startup_config_and_the_builtin_software() {
+    let d = Device::erased("Switch");
+    assert!(!d.has_startup_config());
+    assert_eq!(d.hostname(), "Switch");
+    assert_eq!(d.software, Software::builtin());
+    assert!(Device::new("sw1").has_startup_config());
+}
+
+#[test]
+fn reload_runs_the_startup_config_and_the_installed_image() {
+    let mut d = Device::erased("Switch");
+    let image = Software::from_file("c3750e-universalk9-tar.122-55.SE12.tar");
+    d.install(image.clone());
+    assert_eq!(d.software, Software::builtin(), "not before the reload");
+    d.write(&Location::StartupConfig, b"hostname edge-1\n!\nend\n");
+    assert_eq!(d.hostname(), "Switch");
+    d.reload();
+    assert_eq!(d.hostname(), "edge-1");
+    assert_eq!(d.software, image);
+    assert!(d.installed.is_none());
+}
+
+#[test]
+fn reload_without_a_startup_config_keeps_the_running_config() {
+    let mut d = Device::erased("Switch");
+    d.apply_lines(["hostname temp"]);
+    d.reload();
+    assert_eq!(d.hostname(), "temp", "the running config is kept");
 }
