@@ -270,9 +270,18 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let tftp_authorizer = running
         .as_ref()
         .map(|r| Arc::clone(&r.director) as Arc<dyn crate::edge::tftp_server::Authorizer>);
-    let tftp_bound = tftp::start(&config.tftp, tftp_authorizer, &audit, &mut tasks, &stop_rx).await?;
+    let tftp_bound =
+        tftp::start(&config.tftp, tftp_authorizer, &audit, &mut tasks, &stop_rx).await?;
     let running_director = running.as_ref().map(|r| Arc::clone(&r.director));
-    let dhcp = dhcp::start(&config, running_director, &store, &audit, &mut tasks, &stop_rx).await?;
+    let dhcp = dhcp::start(
+        &config,
+        running_director,
+        &store,
+        &audit,
+        &mut tasks,
+        &stop_rx,
+    )
+    .await?;
     audit.lock().await.append(
         AuditEntry::operator(
             "ztpgate",

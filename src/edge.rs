@@ -5,9 +5,9 @@
 
 pub mod admin;
 pub mod cdp_listener;
-pub mod director;
 pub mod client;
 pub mod dhcp;
+pub mod director;
 pub mod files;
 pub mod listener;
 pub mod netlink;

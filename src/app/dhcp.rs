@@ -152,7 +152,9 @@ mod tests {
 
     fn decide(d: &JoinWindowDecider, operator: OperatorState) -> Verdict {
         let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         runtime.block_on(d.decide(&request(), &Mac([0, 1, 2, 3, 4, 5]), &operator, now))
     }
 

@@ -18,8 +18,8 @@ use crate::edge::admin::vstack::DirectorView;
 use crate::edge::cdp_listener::{CdpListener, Observation};
 use crate::edge::director::{Director, Input, Settings};
 use crate::proto::dhcp::options::pnp_option43;
-use crate::roles::director::DirectorInfo;
 use crate::roles::dhcp_server::SmartInstallOptions;
+use crate::roles::director::DirectorInfo;
 use crate::store::SqliteStore;
 
 use super::ServeError;
@@ -136,25 +136,30 @@ pub(super) async fn start(
         lists_dir: config.data_dir.join("director").join("imagelists"),
         static_reads: super::tftp::assignments(&config.tftp),
     };
-    let (director, rx) =
-        Director::start(settings, Arc::clone(store), Arc::clone(audit)).await?;
+    let (director, rx) = Director::start(settings, Arc::clone(store), Arc::clone(audit)).await?;
     let cdp_stop = Arc::new(AtomicBool::new(false));
     for interface in &d.cdp_interfaces {
-        let listener = CdpListener::open(interface)
-            .map_err(|e| ServeError::Director(e.to_string()))?;
+        let listener =
+            CdpListener::open(interface).map_err(|e| ServeError::Director(e.to_string()))?;
         let inputs = director.inputs();
-        let handle = listener.spawn(Arc::clone(&cdp_stop), move |observation| match observation {
-            Observation::Neighbor(record) => {
-                let _ = inputs.send(Input::Cdp(record));
-            }
-            Observation::Malformed { interface, error, .. } => {
-                tracing::debug!(%interface, %error, "director: malformed CDP frame");
-            }
-        });
+        let handle = listener.spawn(
+            Arc::clone(&cdp_stop),
+            move |observation| match observation {
+                Observation::Neighbor(record) => {
+                    let _ = inputs.send(Input::Cdp(record));
+                }
+                Observation::Malformed {
+                    interface, error, ..
+                } => {
+                    tracing::debug!(%interface, %error, "director: malformed CDP frame");
+                }
+            },
+        );
         // The thread ends with the stop flag; a capture failure is logged when it ends.
-        std::thread::spawn(move || match handle.join() {
-            Ok(Err(err)) => tracing::error!(%err, "director: CDP capture failed"),
-            Ok(Ok(())) | Err(_) => {}
+        std::thread::spawn(move || {
+            if let Ok(Err(err)) = handle.join() {
+                tracing::error!(%err, "director: CDP capture failed");
+            }
         });
         println!("ztpgate: director listening for CDP on {interface}");
     }

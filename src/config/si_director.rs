@@ -120,7 +120,9 @@ fn interface_name(s: &str) -> Result<String, &'static str> {
         && s.len() <= 15
         && s != "."
         && s != ".."
-        && !s.bytes().any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b == 0);
+        && !s
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b == 0);
     if ok {
         Ok(s.to_owned())
     } else {

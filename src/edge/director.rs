@@ -39,8 +39,8 @@ use crate::edge::cdp_listener::NeighborRecord;
 use crate::edge::tftp_server::{AssignmentTable, TransferEvent};
 use crate::policy::director::DirectorPolicy;
 use crate::policy::join::{JoinState, JoinWindowPolicy, Mac};
-use crate::roles::director::{Changes, Client, Database, Repository};
 use crate::roles::dhcp_server::SmartInstallOptions;
+use crate::roles::director::{Changes, Client, Database, Repository};
 use crate::store::director::DirectorStore;
 use crate::store::{SqliteStore, StoreError};
 
@@ -163,7 +163,13 @@ impl Director {
 
     /// Every client, by index.
     pub async fn clients(&self) -> Vec<Client> {
-        self.db.lock().await.clients().into_iter().cloned().collect()
+        self.db
+            .lock()
+            .await
+            .clients()
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     /// Handles network reports, probes and scheduled backups until `stop` turns true.
@@ -175,17 +181,17 @@ impl Director {
         let config = &self.settings.config;
         let mut probes = tokio::time::interval(config.probe_interval);
         probes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let backup_every = config.backup_interval.unwrap_or(std::time::Duration::MAX / 4);
+        let backup_every = config
+            .backup_interval
+            .unwrap_or(std::time::Duration::MAX / 4);
         let first_backup = if config.backup_on_start {
             // After the first probe round has found who answers.
             config.probe_timeout.saturating_mul(2)
         } else {
             backup_every
         };
-        let mut backups = tokio::time::interval_at(
-            tokio::time::Instant::now() + first_backup,
-            backup_every,
-        );
+        let mut backups =
+            tokio::time::interval_at(tokio::time::Instant::now() + first_backup, backup_every);
         loop {
             tokio::select! {
                 input = rx.recv() => match input {
@@ -240,8 +246,10 @@ impl Director {
             let Some(ip) = db.get(mac).and_then(|c| c.ip) else {
                 continue;
             };
-            let files: HashMap<String, Repository> =
-                db.readable_by(mac, &self.settings.policy).into_iter().collect();
+            let files: HashMap<String, Repository> = db
+                .readable_by(mac, &self.settings.policy)
+                .into_iter()
+                .collect();
             if let Some(plan) = db.plan(mac, &self.settings.policy)
                 && let Some(name) = &plan.image_list_file
             {
@@ -317,3 +325,5 @@ fn ipv4(client: &Client) -> Option<Ipv4Addr> {
     }
 }
 
+#[cfg(test)]
+mod tests;

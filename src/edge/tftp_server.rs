@@ -23,9 +23,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use access::{
-    AssignmentTable, Authorizer, NameProblem, Refusal, TransferEvent, TransferPhase,
-};
+pub use access::{AssignmentTable, Authorizer, NameProblem, Refusal, TransferEvent, TransferPhase};
 
 use crate::audit::throttle::Throttle;
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
@@ -195,8 +193,15 @@ impl TftpServer {
                 result: Err(reason),
                 ..
             }) => {
-                self.finished(&incoming, "fail", 0, elapsed, Some(reason.to_string()), None)
-                    .await;
+                self.finished(
+                    &incoming,
+                    "fail",
+                    0,
+                    elapsed,
+                    Some(reason.to_string()),
+                    None,
+                )
+                .await;
                 let reason = reason.to_string();
                 self.notify(&incoming, TransferPhase::Failed { reason });
             }

@@ -6,8 +6,8 @@
 //! reference outputs (`../shared/reference/smi-proxy.txt`, "show vstack"). Group assignment is
 //! policy (`crate::policy::director`).
 
-pub mod client;
 pub mod backup;
+pub mod client;
 pub mod database;
 pub mod replacement;
 pub mod views;

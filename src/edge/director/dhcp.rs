@@ -16,9 +16,9 @@ use crate::edge::dhcp::{Decide, OperatorState, Verdict};
 use crate::policy::director::ClientFacts;
 use crate::policy::join::{ClientOverride, JoinContext, JoinDevice, JoinState, Mac, Purpose};
 use crate::proto::dhcp::Message;
+use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
 use crate::roles::director::database::image_list_name;
 use crate::roles::director::{Changes, Database};
-use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
 
 use super::{Director, MAX_REMEMBERED_DECISIONS};
 

@@ -239,7 +239,8 @@ impl Director {
             outcomes.push(self.request_backup(&client).await);
         }
         let sent = outcomes.iter().filter(|o| o.sent).count();
-        let detail = serde_json::json!({ "trigger": trigger, "requested": sent, "outcomes": outcomes });
+        let detail =
+            serde_json::json!({ "trigger": trigger, "requested": sent, "outcomes": outcomes });
         if !outcomes.is_empty() {
             self.record("backup-request", format!("director ({trigger})"), detail)
                 .await;
@@ -297,7 +298,9 @@ impl Director {
             let mut db = self.db.lock().await;
             let mut changes = Changes::default();
             for mac in db.select(selector, &self.settings.policy) {
-                let Some(client) = db.get(&mac).cloned() else { continue };
+                let Some(client) = db.get(&mac).cloned() else {
+                    continue;
+                };
                 let plan = db.plan(&mac, &self.settings.policy);
                 let (list, config) = plan
                     .as_ref()
@@ -305,13 +308,19 @@ impl Director {
                     .unwrap_or_default();
                 let wants_image = kind != UpdateKind::Config;
                 let wants_config = kind != UpdateKind::Image;
-                let missing = match (&plan, wants_image && list.is_none(), wants_config && config.is_none()) {
+                let missing = match (
+                    &plan,
+                    wants_image && list.is_none(),
+                    wants_config && config.is_none(),
+                ) {
                     (None, _, _) => Some("no image or configuration assigned"),
                     (_, true, _) => Some("no image assigned"),
                     (_, _, true) => Some("no configuration assigned"),
                     _ => None,
                 };
-                if let Some(why) = missing.or_else(|| ipv4(&client).is_none().then_some("no IPv4 address known")) {
+                if let Some(why) =
+                    missing.or_else(|| ipv4(&client).is_none().then_some("no IPv4 address known"))
+                {
                     outcomes.push(Outcome::new(&client, false, why));
                     continue;
                 }
@@ -319,7 +328,11 @@ impl Director {
                     db.start_download(&mac, method, plan, now);
                     changes.saved.push(mac);
                 }
-                pushes.push((client, list.filter(|_| wants_image), config.filter(|_| wants_config)));
+                pushes.push((
+                    client,
+                    list.filter(|_| wants_image),
+                    config.filter(|_| wants_config),
+                ));
             }
             self.persist(&db, &changes).await;
         }
@@ -330,7 +343,8 @@ impl Director {
         let detail = serde_json::json!({
             "kind": kind, "reload": reload, "selector": format!("{selector:?}"), "outcomes": outcomes,
         });
-        self.operator_record(operator, "vstack.update", detail).await;
+        self.operator_record(operator, "vstack.update", detail)
+            .await;
         outcomes
     }
 

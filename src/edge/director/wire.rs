@@ -80,7 +80,10 @@ pub async fn probe(addr: SocketAddr, timeout: Duration) -> bool {
             }
         }
     };
-    matches!(tokio::time::timeout(timeout, exchange).await, Ok(Some(true)))
+    matches!(
+        tokio::time::timeout(timeout, exchange).await,
+        Ok(Some(true))
+    )
 }
 
 /// The copy-commands message that makes a client upload its running configuration to `url`.
@@ -147,8 +150,11 @@ mod tests {
             panic!("not an image upgrade")
         };
         assert_eq!(i.timing(), Some(UpgradeTiming::Immediate));
-        let m = config_message("tftp://10.0.0.1/a.cfg", Some(Reload::At { hour: 1, minute: 2 }))
-            .unwrap();
+        let m = config_message(
+            "tftp://10.0.0.1/a.cfg",
+            Some(Reload::At { hour: 1, minute: 2 }),
+        )
+        .unwrap();
         let Body::ConfigPush(c) = &m.body else {
             panic!("not a config push")
         };
@@ -158,7 +164,16 @@ mod tests {
             panic!("not a config push")
         };
         assert_eq!(c.reload.scheduled(), None);
-        assert!(config_message("tftp://h/a", Some(Reload::At { hour: 24, minute: 0 })).is_err());
+        assert!(
+            config_message(
+                "tftp://h/a",
+                Some(Reload::At {
+                    hour: 24,
+                    minute: 0
+                })
+            )
+            .is_err()
+        );
         assert!(backup_message(&format!("tftp://h/{}", "x".repeat(400))).is_err());
     }
 

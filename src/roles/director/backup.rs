@@ -63,7 +63,10 @@ mod tests {
             revision_names(Some("../../etc/x y"), &MAC).0,
             "_.._etc_x_y-001d.71ba.f780.REV2"
         );
-        assert_eq!(revision_names(Some("..."), &MAC).0, "Switch-001d.71ba.f780.REV2");
+        assert_eq!(
+            revision_names(Some("..."), &MAC).0,
+            "Switch-001d.71ba.f780.REV2"
+        );
         let long = "a".repeat(500);
         assert!(revision_names(Some(&long), &MAC).0.len() < 90);
         assert_eq!(upload_name(&MAC), "vstack-backup-001d71baf780.cfg");

@@ -456,8 +456,15 @@ impl Database {
     pub fn fail_download(&mut self, mac: &[u8; 6], reason: &str) -> Option<&Client> {
         let client = self.clients.get_mut(mac)?;
         let download = client.download.as_mut()?;
-        for artifact in [&mut download.image, &mut download.config, &mut download.script] {
-            if matches!(artifact, ArtifactStatus::NotStarted | ArtifactStatus::Upgrading) {
+        for artifact in [
+            &mut download.image,
+            &mut download.config,
+            &mut download.script,
+        ] {
+            if matches!(
+                artifact,
+                ArtifactStatus::NotStarted | ArtifactStatus::Upgrading
+            ) {
                 *artifact = ArtifactStatus::Failed {
                     reason: clean(reason),
                 };
