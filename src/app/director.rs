@@ -139,29 +139,12 @@ pub(super) async fn start(
     let (director, rx) = Director::start(settings, Arc::clone(store), Arc::clone(audit)).await?;
     let cdp_stop = Arc::new(AtomicBool::new(false));
     for interface in &d.cdp_interfaces {
+        // Fails the start when the interface cannot be captured at all.
         let listener =
             CdpListener::open(interface).map_err(|e| ServeError::Director(e.to_string()))?;
-        let inputs = director.inputs();
-        let handle = listener.spawn(
-            Arc::clone(&cdp_stop),
-            move |observation| match observation {
-                Observation::Neighbor(record) => {
-                    let _ = inputs.send(Input::Cdp(record));
-                }
-                Observation::Malformed {
-                    interface, error, ..
-                } => {
-                    tracing::debug!(%interface, %error, "director: malformed CDP frame");
-                }
-            },
-        );
-        // The thread ends with the stop flag; a capture failure is logged when it ends.
-        std::thread::spawn(move || {
-            if let Ok(Err(err)) = handle.join() {
-                tracing::error!(%err, "director: CDP capture failed");
-            }
-        });
-        println!("ztpgate: director listening for CDP on {interface}");
+        let (interface, inputs, stop) =
+            (interface.clone(), director.inputs(), Arc::clone(&cdp_stop));
+        std::thread::spawn(move || capture(listener, &interface, &inputs, &stop));
     }
     println!(
         "ztpgate: Smart Install director on; {} clients restored, TFTP at {address}:{port}",
@@ -170,3 +153,36 @@ pub(super) async fn start(
     tasks.spawn(Arc::clone(&director).run(rx, stop.clone()));
     Ok(Some(Running { director, cdp_stop }))
 }
+
+/// Captures CDP on `interface` until `stop`, reopening the capture after a failure (a port
+/// going down when a switch is unplugged ends a capture).
+fn capture(
+    first: CdpListener,
+    interface: &str,
+    inputs: &tokio::sync::mpsc::UnboundedSender<Input>,
+    stop: &AtomicBool,
+) {
+    println!("ztpgate: director listening for CDP on {interface}");
+    let mut listener = Some(first);
+    while !stop.load(Ordering::Relaxed) {
+        let Some(current) = listener.take() else {
+            std::thread::sleep(REOPEN_DELAY);
+            listener = CdpListener::open(interface).ok();
+            continue;
+        };
+        let result = current.run(stop, |observation| match observation {
+            Observation::Neighbor(record) => {
+                let _ = inputs.send(Input::Cdp(record));
+            }
+            Observation::Malformed {
+                interface, error, ..
+            } => tracing::debug!(%interface, %error, "director: malformed CDP frame"),
+        });
+        if let Err(err) = result {
+            tracing::warn!(%err, "director: CDP capture ended; reopening");
+        }
+    }
+}
+
+/// Pause before a failed CDP capture is reopened.
+const REOPEN_DELAY: std::time::Duration = std::time::Duration::from_secs(1);

@@ -250,10 +250,13 @@ impl Director {
                 .readable_by(mac, &self.settings.policy)
                 .into_iter()
                 .collect();
-            if let Some(plan) = db.plan(mac, &self.settings.policy)
-                && let Some(name) = &plan.image_list_file
-            {
-                self.write_image_list(name, &plan.image_list);
+            if let Some(plan) = db.plan(mac, &self.settings.policy) {
+                if let Some(name) = &plan.image_list_file {
+                    self.write_generated(name, plan.image_list.as_bytes());
+                }
+                if let (Some(seed), Some(name)) = (&plan.seed_config, &plan.assignment.config) {
+                    self.write_hardened(seed, name, ip);
+                }
             }
             // Another client that held this address loses it.
             if let Some((other, _)) = grants.by_ip.insert(ip, (*mac, files))
@@ -265,21 +268,46 @@ impl Director {
         }
     }
 
-    fn write_image_list(&self, name: &str, content: &str) {
+    /// Writes a generated file (image list, hardened configuration) unless it is current.
+    fn write_generated(&self, name: &str, content: &[u8]) {
         let path = self.settings.lists_dir.join(name);
-        if std::fs::read(&path).is_ok_and(|old| old == content.as_bytes()) {
+        if std::fs::read(&path).is_ok_and(|old| old == content) {
             return;
         }
-        if let Err(err) = crate::pki::files::write_atomic(&path, content.as_bytes(), 0o644) {
-            tracing::error!(%err, "director: cannot write an image list");
+        if let Err(err) = crate::pki::files::write_atomic(&path, content, 0o644) {
+            tracing::error!(%err, "director: cannot write a generated file");
         }
+    }
+
+    /// Renders `seed` (under the root) hardened for the client at `ip` as `name`.
+    fn write_hardened(&self, seed: &str, name: &str, ip: IpAddr) {
+        let Ok(path) = crate::edge::tftp_server::access::resolve_under(&self.settings.root, seed)
+        else {
+            tracing::warn!(
+                seed,
+                "director: seed configuration not found; nothing to harden"
+            );
+            return;
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            tracing::warn!(seed, "director: seed configuration unreadable");
+            return;
+        };
+        let director = self
+            .settings
+            .smart_install
+            .director
+            .map_or_else(|| self.settings.tftp.ip(), IpAddr::V4);
+        let harden = self.settings.policy.harden;
+        let hardened = crate::policy::director::harden_config(&text, harden, director, Some(ip));
+        self.write_generated(name, hardened.as_bytes());
     }
 
     /// The directory of a repository.
     fn dir(&self, repo: Repository) -> &std::path::Path {
         match repo {
             Repository::Root => &self.settings.root,
-            Repository::ImageLists => &self.settings.lists_dir,
+            Repository::Generated => &self.settings.lists_dir,
             Repository::Backups => &self.settings.backup_dir,
         }
     }

@@ -373,5 +373,50 @@ pub fn hardening_lines(
     lines
 }
 
+/// `seed` with the hardening lines for one client inserted before its final `end`: the access
+/// list applied inbound on every interface of the seed that has an address of the director's
+/// family (`ip address` / `ipv6 address` under `interface …`), and/or `no vstack`.
+pub fn harden_config(
+    seed: &str,
+    harden: Hardening,
+    director: IpAddr,
+    client: Option<IpAddr>,
+) -> String {
+    let marker = if director.is_ipv4() {
+        "ip address"
+    } else {
+        "ipv6 address"
+    };
+    let mut interfaces = Vec::new();
+    let mut current: Option<&str> = None;
+    for line in seed.lines() {
+        if let Some(name) = line.strip_prefix("interface ") {
+            current = Some(name.trim());
+        } else if !line.starts_with(' ') {
+            current = None;
+        } else if line.trim_start().starts_with(marker)
+            && let Some(name) = current.take()
+        {
+            interfaces.push(name);
+        }
+    }
+    let lines = hardening_lines(harden, director, client, &interfaces);
+    let body = seed.trim_end();
+    let (head, tail) = match body.strip_suffix("end") {
+        Some(head) if head.is_empty() || head.ends_with('\n') => (head, "end\n"),
+        _ => (body, ""),
+    };
+    let mut out = head.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(tail);
+    out
+}
+
 #[cfg(test)]
 mod tests;

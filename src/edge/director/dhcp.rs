@@ -13,11 +13,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::edge::dhcp::{Decide, OperatorState, Verdict};
-use crate::policy::director::ClientFacts;
 use crate::policy::join::{ClientOverride, JoinContext, JoinDevice, JoinState, Mac, Purpose};
 use crate::proto::dhcp::Message;
 use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
-use crate::roles::director::database::image_list_name;
 use crate::roles::director::{Changes, Database};
 
 use super::{Director, MAX_REMEMBERED_DECISIONS};
@@ -28,25 +26,13 @@ impl Director {
     fn options_for(&self, db: &Database, mac: &Mac) -> SmartInstallOptions {
         let policy = &self.settings.policy;
         let mut options = self.settings.smart_install.clone();
-        let (list, config) = match db.get(&mac.0) {
-            Some(_) => db
-                .plan(&mac.0, policy)
-                .map(|p| (p.image_list_file, p.assignment.config))
-                .unwrap_or_default(),
-            None => {
-                let facts = ClientFacts {
-                    mac: Some(*mac),
-                    ..ClientFacts::default()
-                };
-                policy
-                    .assign(&facts)
-                    .map(|a| {
-                        let list = (!a.images.is_empty()).then(|| image_list_name(&mac.0));
-                        (list, a.config)
-                    })
-                    .unwrap_or_default()
-            }
+        let plan = match db.get(&mac.0) {
+            Some(_) => db.plan(&mac.0, policy),
+            None => Database::plan_new(&mac.0, policy, crate::clock::now_utc()),
         };
+        let (list, config) = plan
+            .map(|p| (p.image_list_file, p.assignment.config))
+            .unwrap_or_default();
         options.image_list = list;
         options.config_file = config;
         options

@@ -19,7 +19,7 @@ use crate::config::FsyncPolicy;
 use crate::edge::dhcp::{Decide, OperatorState};
 use crate::edge::tftp_client;
 use crate::edge::tftp_server::{Settings as TftpSettings, TftpServer};
-use crate::policy::director::Artifacts;
+use crate::policy::director::{Artifacts, Hardening};
 use crate::proto::dhcp::Message;
 use crate::proto::tftp::options::ServerLimits;
 use crate::proto::vstack::Limits;
@@ -51,6 +51,10 @@ fn request(hostname: &str) -> Message {
 }
 
 async fn lab(switch_port: u16) -> Lab {
+    lab_with(switch_port, Hardening::default()).await
+}
+
+async fn lab_with(switch_port: u16, harden: Hardening) -> Lab {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
@@ -81,6 +85,7 @@ async fn lab(switch_port: u16) -> Lab {
                 config: Some("seed.cfg".into()),
                 script: None,
             },
+            harden,
             ..DirectorPolicy::default()
         },
         join: JoinWindowPolicy::default(),
@@ -315,4 +320,35 @@ async fn unreachable_clients_fail_their_update_and_held_clients_get_no_options()
         )
         .await;
     assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn a_hardened_seed_is_rendered_and_served_per_client() {
+    let harden = Hardening {
+        acl: true,
+        no_vstack: true,
+    };
+    let lab = lab_with(1, harden).await;
+    let now = crate::clock::now_utc();
+    let verdict = lab
+        .director
+        .decide(&request("sw"), &MAC, &OperatorState::default(), now)
+        .await;
+    let name = "config-001d71baf780.cfg";
+    let options = verdict.decision.smart_install.unwrap();
+    assert_eq!(options.config_file.as_deref(), Some(name));
+    lab.director
+        .granted(&MAC, Ipv4Addr::LOCALHOST, &request("sw"), now)
+        .await;
+    let text = String::from_utf8(get(&lab, name).await.unwrap()).unwrap();
+    assert!(text.starts_with("hostname edge-1\n"), "{text}");
+    assert!(
+        text.contains("permit tcp host 127.0.0.1 host 127.0.0.1 eq 4786"),
+        "{text}"
+    );
+    assert!(text.ends_with("no vstack\nend\n"), "{text}");
+    assert!(
+        get(&lab, "seed.cfg").await.is_err(),
+        "the unhardened seed is not served"
+    );
 }

@@ -221,3 +221,45 @@ fn hardening_renders_the_guide_access_list_per_client() {
         .is_empty()
     );
 }
+
+#[test]
+fn hardened_seed_configs_close_4786_on_their_addressed_interfaces() {
+    let seed = "!\nhostname edge\ninterface Vlan1\n ip address dhcp\n!\ninterface Gi1/0/1\n \
+                switchport\n!\nvstack\nend\n";
+    let both = Hardening {
+        acl: true,
+        no_vstack: true,
+    };
+    let director: IpAddr = "10.0.0.1".parse().unwrap();
+    let out = harden_config(seed, both, director, Some("10.0.0.9".parse().unwrap()));
+    assert!(out.ends_with("no vstack\nend\n"), "{out}");
+    assert!(
+        out.contains("  permit tcp host 10.0.0.1 host 10.0.0.9 eq 4786\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("interface Vlan1\n ip access-group SMI_HARDENING_LIST in\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("interface Gi1/0/1\n ip access-group"),
+        "{out}"
+    );
+    assert!(out.starts_with("!\nhostname edge\n"), "{out}");
+    // No final `end`: the lines are appended.
+    let out = harden_config(
+        "hostname x",
+        Hardening {
+            acl: false,
+            no_vstack: true,
+        },
+        director,
+        None,
+    );
+    assert_eq!(out, "hostname x\nno vstack\n");
+    // Nothing asked: the seed as it was (normalised line end).
+    assert_eq!(
+        harden_config(seed, Hardening::default(), director, None),
+        seed
+    );
+}

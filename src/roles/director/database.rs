@@ -51,8 +51,8 @@ pub struct CdpFacts<'a> {
 pub enum Repository {
     /// The TFTP root (images, seed configurations, scripts).
     Root,
-    /// The generated image lists.
-    ImageLists,
+    /// Files generated for the client: image lists, hardened seed configurations.
+    Generated,
     /// The backup repository (a replacement's inherited configuration).
     Backups,
 }
@@ -86,8 +86,11 @@ pub struct ZeroTouchPlan {
     pub image_list_file: Option<String>,
     /// Its content.
     pub image_list: String,
-    /// The assignment it comes from.
+    /// The assignment it comes from (its `config` names the generated, hardened configuration
+    /// when the policy hardens).
     pub assignment: Assignment,
+    /// The seed configuration the hardened one is rendered from, when the policy hardens.
+    pub seed_config: Option<String>,
 }
 
 /// Every client the director knows.
@@ -170,8 +173,11 @@ impl Database {
         }
         if let Some(id) = facts.device_id {
             let id = clean(id);
-            if client.hostname.is_none() {
-                client.hostname = id.split('.').next().map(str::to_owned);
+            // The advertised name is the switch's current one (it changes with a reload on a
+            // new configuration); an NX-OS style `host(SERIAL)` keeps the host part.
+            let host = id.split(['.', '(']).next().unwrap_or_default();
+            if !host.is_empty() {
+                client.hostname = Some(host.to_owned());
             }
             client.device_id = Some(id);
         }
@@ -211,7 +217,7 @@ impl Database {
         };
         let inherited = self
             .plan(&old_mac, policy)
-            .map(|p| (p.assignment.images, p.assignment.config))
+            .map(|p| (p.assignment.images, p.seed_config.or(p.assignment.config)))
             .unwrap_or_default();
         let Some(old) = self.clients.remove(&old_mac) else {
             return changes;
@@ -247,43 +253,16 @@ impl Database {
     /// A replacement still being provisioned gets what it inherited; a candidate waiting for its
     /// branch gets nothing yet.
     pub fn plan(&self, mac: &[u8; 6], policy: &DirectorPolicy) -> Option<ZeroTouchPlan> {
-        let client = self.clients.get(mac)?;
-        if client.waiting_for_branch {
-            return None;
-        }
-        if let Some(r) = replacing(client) {
-            let assignment = Assignment {
-                by: AssignedBy::Replacement,
-                group: None,
-                images: r.images.clone(),
-                config: r.backup_file.clone().or_else(|| r.seed_config.clone()),
-                script: None,
-            };
-            return Some(ZeroTouchPlan {
-                image_list_file: (!assignment.images.is_empty())
-                    .then(|| image_list_name(&client.mac)),
-                image_list: assignment.image_list(),
-                assignment,
-            });
-        }
-        let stack: Vec<(u8, String)> = client
-            .stack
-            .iter()
-            .map(|m| (m.number, m.pid.clone()))
-            .collect();
-        let facts = ClientFacts {
-            mac: Some(Mac(client.mac)),
-            pid: client.pid.as_deref(),
-            upstream: client.upstream.map(Mac),
-            stack: &stack,
-        };
-        let assignment = policy.assign(&facts)?;
-        let image_list_file = (!assignment.images.is_empty()).then(|| image_list_name(&client.mac));
-        Some(ZeroTouchPlan {
-            image_list_file,
-            image_list: assignment.image_list(),
-            assignment,
-        })
+        plan_client(self.clients.get(mac)?, policy)
+    }
+
+    /// The plan a client not in the database yet would get (by its MAC alone).
+    pub fn plan_new(
+        mac: &[u8; 6],
+        policy: &DirectorPolicy,
+        now: DateTime<Utc>,
+    ) -> Option<ZeroTouchPlan> {
+        plan_client(&Client::new(0, *mac, JoinState::Active, now), policy)
     }
 
     /// Starts an update of `mac` by `plan` (every artifact of the plan not started yet).
@@ -393,16 +372,19 @@ impl Database {
             .and_then(replacing)
             .and_then(|r| r.backup_file.clone());
         let a = plan.assignment;
+        let generated = plan.seed_config.is_some();
         let config = a.config.map(|c| {
             let repo = if backup.as_deref() == Some(c.as_str()) {
                 Repository::Backups
+            } else if generated {
+                Repository::Generated
             } else {
                 Repository::Root
             };
             (c, repo)
         });
         plan.image_list_file
-            .map(|f| (f, Repository::ImageLists))
+            .map(|f| (f, Repository::Generated))
             .into_iter()
             .chain(a.images.into_iter().map(|i| (i, Repository::Root)))
             .chain(config)
@@ -495,6 +477,55 @@ impl Database {
     }
 }
 
+/// The plan of `client` (see [`Database::plan`]).
+fn plan_client(client: &Client, policy: &DirectorPolicy) -> Option<ZeroTouchPlan> {
+    if client.waiting_for_branch {
+        return None;
+    }
+    if let Some(r) = replacing(client) {
+        let assignment = Assignment {
+            by: AssignedBy::Replacement,
+            group: None,
+            images: r.images.clone(),
+            config: r.backup_file.clone().or_else(|| r.seed_config.clone()),
+            script: None,
+        };
+        return Some(ZeroTouchPlan {
+            image_list_file: (!assignment.images.is_empty()).then(|| image_list_name(&client.mac)),
+            image_list: assignment.image_list(),
+            assignment,
+            seed_config: None,
+        });
+    }
+    let stack: Vec<(u8, String)> = client
+        .stack
+        .iter()
+        .map(|m| (m.number, m.pid.clone()))
+        .collect();
+    let facts = ClientFacts {
+        mac: Some(Mac(client.mac)),
+        pid: client.pid.as_deref(),
+        upstream: client.upstream.map(Mac),
+        stack: &stack,
+    };
+    let mut assignment = policy.assign(&facts)?;
+    let image_list_file = (!assignment.images.is_empty()).then(|| image_list_name(&client.mac));
+    let hardens = policy.harden.acl || policy.harden.no_vstack;
+    let seed_config = if hardens {
+        let seed = assignment.config.take();
+        assignment.config = seed.as_ref().map(|_| hardened_config_name(&client.mac));
+        seed
+    } else {
+        None
+    };
+    Some(ZeroTouchPlan {
+        image_list_file,
+        image_list: assignment.image_list(),
+        assignment,
+        seed_config,
+    })
+}
+
 /// The replacement `client` is still being provisioned by, if any.
 fn replacing(client: &Client) -> Option<&Replacement> {
     let r = client.replacement.as_ref()?;
@@ -505,6 +536,11 @@ fn replacing(client: &Client) -> Option<&Replacement> {
 /// The image list file generated for a client: `imagelist-<mac>.txt`.
 pub fn image_list_name(mac: &[u8; 6]) -> String {
     format!("imagelist-{}.txt", hex::encode(mac))
+}
+
+/// The hardened configuration generated for a client: `config-<mac>.cfg`.
+pub fn hardened_config_name(mac: &[u8; 6]) -> String {
+    format!("config-{}.cfg", hex::encode(mac))
 }
 
 /// Bounded, printable text.

@@ -248,7 +248,7 @@ mod database {
             "CDP matched the DHCP client by address"
         );
         assert_eq!(c.pid.as_deref(), Some("WS-C2960X-48FPD-L"));
-        assert_eq!(c.hostname.as_deref(), Some("Switch"));
+        assert_eq!(c.hostname.as_deref(), Some("closet-1"));
         assert_eq!(c.device_id.as_deref(), Some("closet-1.example.net"));
         assert_eq!(
             (c.image.as_deref(), c.version.as_deref()),
@@ -287,7 +287,7 @@ mod database {
         assert_eq!(
             db.readable_files(ip("10.77.2.10"), &p),
             [
-                (list.clone(), Repository::ImageLists),
+                (list.clone(), Repository::Generated),
                 ("c2960x.tar".into(), Repository::Root),
                 ("seed.cfg".into(), Repository::Root)
             ]
