@@ -182,6 +182,22 @@ fn client_actions_report_each_client_and_change_its_state() {
         (d.join_letter(1), d.join_letter(2)),
         ("a".into(), "a".into())
     );
+    let audit = d.gw.audit();
+    let operator = audit
+        .iter()
+        .find(|(verdict, _, _)| verdict == "vstack.join-window-status")
+        .map(|(_, _, actor)| actor.clone())
+        .unwrap();
+    assert!(operator.contains("CN="), "{operator}");
+    let backup = format!("director (operator {operator})");
+    assert!(
+        audit
+            .iter()
+            .any(|(v, _, a)| v == "backup-request" && *a == backup),
+        "{audit:?}"
+    );
+    assert!(audit.iter().any(|(v, _, _)| v == "vstack.update"));
+    assert!(d.gw.verify_audit().0);
 }
 
 #[test]
