@@ -57,7 +57,8 @@ pub enum Command {
     /// Simulators: PnP agents, a Smart Install switch and attack corpus.
     #[command(subcommand)]
     Sim(sim::SimCommand),
-    /// Smart Install (TCP 4786) messages: decode and encode.
+    /// Smart Install: decode and encode messages; the director's actions (join window, backups,
+    /// updates) on a running gateway.
     #[command(subcommand)]
     Vstack(vstack::VstackCommand),
     /// Cisco Discovery Protocol frames: decode.

@@ -157,6 +157,26 @@ pub(crate) async fn get(
     Ok(value)
 }
 
+/// Sends an action (`POST` with an empty body) to the admin API; its JSON answer, or the
+/// answer's `error` as a [`CliError`] when the status is not 200.
+pub(crate) async fn post(
+    client: &HttpClient,
+    server: &ServerUrl,
+    path: &str,
+) -> Result<serde_json::Value, CliError> {
+    let (status, body) = client
+        .exchange(server, Method::POST, path, full(Vec::new()))
+        .await
+        .map_err(|e| CliError::new(format!("{server}: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| CliError::new(format!("{server}{path}: not JSON: {e}")))?;
+    if status != 200 {
+        let reason = value["error"].as_str().unwrap_or("no reason given");
+        return Err(CliError::new(format!("HTTP {status}: {reason}")));
+    }
+    Ok(value)
+}
+
 /// The device table, in the columns operators see in `show pnp devices`.
 pub fn table(devices: &[serde_json::Value]) -> String {
     let mut out = format!(

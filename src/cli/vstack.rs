@@ -1,5 +1,6 @@
 //! `ztpgate vstack decode|encode`: Smart Install (TCP 4786) messages on the command line, through
-//! the pure codec [`crate::proto::vstack`].
+//! the pure codec [`crate::proto::vstack`]; and the director's actions on a running gateway
+//! ([`admin`]: `join-window`, `on-hold-clients`, `join-window-status`, `backup`, `download-*`).
 //!
 //! - `decode [FILE|-] [--hex] [--json]` prints every message in the input (offset, kind, header,
 //!   every URL, host and command, findings) and exits [`EXIT_FINDINGS`] with the decode error
@@ -10,6 +11,7 @@
 //!
 //! [`EXIT_FINDINGS`]: crate::cli::EXIT_FINDINGS
 
+pub mod admin;
 mod decode;
 mod encode;
 
@@ -29,6 +31,20 @@ pub enum VstackCommand {
     Decode(DecodeArgs),
     /// Build one Smart Install message.
     Encode(EncodeArgs),
+    /// Director: open or close the join window, or hand it back to the schedule.
+    JoinWindow(admin::JoinWindowArgs),
+    /// Director: `on-hold-clients remove` allows every held client.
+    OnHoldClients(admin::OnHoldArgs),
+    /// Director: fix clients' join-window state (allowed, held) or clear it.
+    JoinWindowStatus(admin::JoinStatusArgs),
+    /// Director: back up the clients' configuration now.
+    Backup(admin::BackupArgs),
+    /// Director: push the assigned image to the clients.
+    DownloadImage(admin::DownloadArgs),
+    /// Director: push the assigned configuration to the clients.
+    DownloadConfig(admin::DownloadArgs),
+    /// Director: push the assigned configuration and image to the clients.
+    DownloadImageConfig(admin::DownloadArgs),
 }
 
 /// Runs a vstack command.
@@ -36,5 +52,14 @@ pub fn run(cmd: VstackCommand) -> Result<ExitCode, CliError> {
     match cmd {
         VstackCommand::Decode(args) => decode::run(&args),
         VstackCommand::Encode(args) => encode::run(&args),
+        VstackCommand::JoinWindow(args) => admin::join_window(&args),
+        VstackCommand::OnHoldClients(args) => admin::on_hold(&args),
+        VstackCommand::JoinWindowStatus(args) => admin::join_status(&args),
+        VstackCommand::Backup(args) => admin::backup(&args),
+        VstackCommand::DownloadImage(args) => admin::download(admin::Download::Image, &args),
+        VstackCommand::DownloadConfig(args) => admin::download(admin::Download::Config, &args),
+        VstackCommand::DownloadImageConfig(args) => {
+            admin::download(admin::Download::ImageAndConfig, &args)
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The HTTPS admin API: mutual TLS with an admin client certificate, answering `/health`, the
-//! PnP device routes of [`pnp`] and the Smart Install director views of [`vstack`].
+//! PnP device routes of [`pnp`] and the Smart Install director views and actions of [`vstack`].
 //!
 //! Peers are operators' tools, authenticated by the TLS layer (admin CA only) before any byte of
 //! HTTP is read. Routes are answered by [`route`], which is pure; the accept loop is
@@ -69,6 +69,14 @@ impl Handler for AdminApi {
             Some(a) => Some(a),
             None => {
                 vstack::route(req.method(), req.uri().path(), &self.director, &self.store).await
+            }
+        };
+        let answer = match answer {
+            Some(a) => Some(a),
+            None => {
+                let (path, query) = (req.uri().path(), req.uri().query());
+                let director = self.runtime.as_deref();
+                vstack::actions::route(req.method(), path, query, &operator, director).await
             }
         };
         match answer {

@@ -3,7 +3,11 @@
 //! renders as `status [detail]`, `download-status [detail]` and `config`.
 //!
 //! Read-only; the caller is an authenticated operator. The join window's state is computed at
-//! request time from the policy and the operator's runtime override in the store.
+//! request time from the policy and the operator's runtime override in the store. The director's
+//! actions (`POST /vstack/…`) are in [`actions`], their request parsing in [`request`].
+
+pub mod actions;
+pub mod request;
 
 use std::sync::Arc;
 
