@@ -163,6 +163,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let verifier = match SudiClientVerifier::from_policy(&config.policy.device_auth, false) {
         Ok(v) => Some(Arc::new(v.with_rejection_reports(reject_tx))),
         Err(err) => {
+            // No verifier, no reports: the channel must close, or the report task (and so the
+            // shutdown) would wait for it forever.
+            drop(reject_tx);
             tracing::warn!(%err, "no device trust anchors: device certificates will be refused");
             println!("ztpgate: WARNING: device trust anchors not loaded ({err})");
             None

@@ -115,6 +115,7 @@ pub struct Director {
     grants: RwLock<Grants>,
     backups: RwLock<HashMap<IpAddr, PendingBackup>>,
     decided: Mutex<HashMap<Mac, JoinState>>,
+    probing: std::sync::atomic::AtomicBool,
     inputs: mpsc::UnboundedSender<Input>,
     store: Arc<Mutex<SqliteStore>>,
     audit: Arc<Mutex<AuditLog>>,
@@ -139,6 +140,7 @@ impl Director {
             grants: RwLock::new(Grants::default()),
             backups: RwLock::new(HashMap::new()),
             decided: Mutex::new(HashMap::new()),
+            probing: std::sync::atomic::AtomicBool::new(false),
             inputs,
             store,
             audit,
@@ -199,7 +201,17 @@ impl Director {
                     Some(Input::Cdp(record)) => self.on_cdp(&record).await,
                     None => break,
                 },
-                _ = probes.tick() => self.probe_all().await,
+                _ = probes.tick() => {
+                    // Off the input loop: a round waits for unreachable clients' timeouts, and
+                    // CDP frames must not queue behind it. One round at a time.
+                    if !self.probing.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                        let this = Arc::clone(&self);
+                        tokio::spawn(async move {
+                            this.probe_all().await;
+                            this.probing.store(false, std::sync::atomic::Ordering::Release);
+                        });
+                    }
+                }
                 _ = backups.tick(), if config.backup => {
                     let this = Arc::clone(&self);
                     tokio::spawn(async move {
