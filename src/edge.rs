@@ -16,4 +16,5 @@ pub mod sudi_verifier;
 pub mod tftp_client;
 pub mod tftp_server;
 pub mod tls;
+pub mod udp;
 pub mod vstack_relay;

@@ -30,15 +30,15 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::thread::sleep;
 use std::time::Duration;
 
 use common::netns::{Netns, Proc, skip_reason};
 use common::s;
+use common::switch::{BootingSwitch, eventually, tftp_ok};
 use md5::{Digest as _, Md5};
 use serde_json::Value;
 
@@ -53,30 +53,6 @@ fn mac(n: u8) -> String {
 
 fn cisco(n: u8) -> String {
     format!("0200.0000.00{n:02x}")
-}
-
-/// Lines of a child's stdout as they arrive.
-fn lines(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Polls `ok` every 200 ms for up to `secs` seconds; whether it held.
-fn eventually(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
-    for _ in 0..secs * 5 {
-        if ok() {
-            return true;
-        }
-        sleep(Duration::from_millis(200));
-    }
-    ok()
 }
 
 /// The gateway namespace with its bridge, and one namespace per switch slot.
@@ -155,24 +131,7 @@ impl Lab {
 
     /// `ztpgate serve` in gw, once it serves.
     fn serve(&self) -> Proc {
-        let mut child = self
-            .gw
-            .ztpgate_cmd(&["serve", "--config", s(&self.config)])
-            .current_dir(self.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let rx = lines(child.stdout.take().unwrap());
-        let proc = Proc(child);
-        let mut seen = Vec::new();
-        let served = eventually(60, || {
-            seen.extend(rx.try_iter());
-            seen.iter().any(|l: &String| l.contains("serving (policy"))
-        });
-        assert!(served, "serve never served: {seen:#?}");
-        std::thread::spawn(move || for _ in rx {});
-        proc
+        common::switch::serve(&self.gw, &self.config, self.dir.path())
     }
 
     /// Stops serve with SIGTERM and waits for a clean exit.
@@ -259,79 +218,6 @@ fn term(p: &Proc) {
     );
 }
 
-/// An emulated switch and its JSON events.
-struct Switch {
-    proc: Proc,
-    events: mpsc::Receiver<String>,
-    seen: Vec<Value>,
-}
-
-impl Switch {
-    fn start(ns: &Netns, pid: &str, port_id: &str) -> Self {
-        let mut child = ns
-            .ztpgate_cmd(&[
-                "sim",
-                "switch",
-                "--boot-dhcp",
-                "s0",
-                "--listen",
-                "0.0.0.0:4786",
-                "--cdp-interface",
-                "s0",
-                "--cdp-interval",
-                "1",
-                "--dhcp-retry-secs",
-                "1",
-                "--pid",
-                pid,
-                "--cdp-port-id",
-                port_id,
-                "--tftp-timeout-ms",
-                "500",
-                "--tftp-retries",
-                "4",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let events = lines(child.stdout.take().unwrap());
-        Self {
-            proc: Proc(child),
-            events,
-            seen: Vec::new(),
-        }
-    }
-
-    fn pump(&mut self) {
-        for line in self.events.try_iter() {
-            self.seen.push(serde_json::from_str(&line).unwrap());
-        }
-    }
-
-    fn wait(&mut self, secs: u64, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let found = eventually(secs, || {
-            self.pump();
-            self.seen.iter().any(&pred)
-        });
-        assert!(found, "the switch never reported {what}: {:#?}", self.seen);
-        self.seen.iter().find(|e| pred(e)).cloned().unwrap()
-    }
-
-    fn all(&mut self, kind: &str) -> Vec<Value> {
-        self.pump();
-        self.seen
-            .iter()
-            .filter(|e| e["event"] == kind)
-            .cloned()
-            .collect()
-    }
-}
-
-fn tftp_ok(e: &Value, purpose: &str) -> bool {
-    e["event"] == "tftp" && e["purpose"] == purpose && e["ok"] == true
-}
-
 fn md5_upper(path: &Path) -> String {
     hex::encode_upper(Md5::digest(std::fs::read(path).unwrap()))
 }
@@ -360,9 +246,9 @@ fn director_provisions_backs_up_replaces_holds_and_survives_a_restart() {
     let gw = lab.serve();
 
     // 1. Three switches of two PIDs join in auto mode.
-    let mut sw1 = Switch::start(&ns1, PID_2960, "GigabitEthernet1/0/1");
-    let mut sw2 = Switch::start(&ns2, PID_2960, "GigabitEthernet1/0/1");
-    let mut sw3 = Switch::start(&ns3, PID_3750, "GigabitEthernet1/0/49");
+    let mut sw1 = BootingSwitch::start(&ns1, PID_2960, "GigabitEthernet1/0/1");
+    let mut sw2 = BootingSwitch::start(&ns2, PID_2960, "GigabitEthernet1/0/1");
+    let mut sw3 = BootingSwitch::start(&ns3, PID_3750, "GigabitEthernet1/0/49");
     for (sw, host, image) in [
         (&mut sw1, "edge-1", "C2960X-UNIVERSALK9-M"),
         (&mut sw2, "edge-2", "C2960X-UNIVERSALK9-M"),
@@ -442,7 +328,7 @@ fn director_provisions_backs_up_replaces_holds_and_survives_a_restart() {
     let _ = sw2.proc.0.wait();
     let ns5 = lab.replug(&ns2, 5);
     lab.wait_letters(2, "S I a I C", 30);
-    let mut sw5 = Switch::start(&ns5, PID_2960, "GigabitEthernet1/0/1");
+    let mut sw5 = BootingSwitch::start(&ns5, PID_2960, "GigabitEthernet1/0/1");
     // Its CDP frame may reach the director just after its first DHCP request (then the seed it
     // was offered is refused and it asks again); it must end up with the backup.
     let inherited = format!("edge-2-{}.REV2", cisco(2));
@@ -489,7 +375,7 @@ fn director_provisions_backs_up_replaces_holds_and_survives_a_restart() {
     assert!(ok, "no start-time backup: {:#?}", lab.clients());
 
     // 5. sw4 joins in manual mode: held until approved.
-    let mut sw4 = Switch::start(&ns4, PID_2960, "GigabitEthernet1/0/1");
+    let mut sw4 = BootingSwitch::start(&ns4, PID_2960, "GigabitEthernet1/0/1");
     let dhcp = sw4.wait(40, "dhcp", |e| e["event"] == "dhcp");
     assert!(
         dhcp["image_list"].is_null() && dhcp["config_file"].is_null(),

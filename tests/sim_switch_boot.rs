@@ -24,12 +24,10 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread::sleep;
-use std::time::Duration;
 
 use common::netns::{Netns, Proc, skip_reason};
 use common::s;
+use common::switch::{BootingSwitch, eventually, tftp_ok};
 use serde_json::Value;
 
 const GW: &str = "10.67.1.1";
@@ -59,19 +57,6 @@ impl Topology {
     }
 }
 
-/// Lines of a child's stdout as they arrive.
-fn lines(out: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 /// `ztpgate serve` with DHCP and TFTP in `ns`, the join window `window` (`open`/`closed`).
 fn serve(ns: &Netns, dir: &Path, window: &str) -> Proc {
     let root = dir.join("tftp");
@@ -99,113 +84,7 @@ fn serve(ns: &Netns, dir: &Path, window: &str) -> Proc {
         format!("{GATEWAY}root = \"{}\"\n{ASSIGN}", s(&root)),
     )
     .unwrap();
-    let mut child = ns
-        .ztpgate_cmd(&["serve", "--config", s(&config)])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let rx = lines(child.stdout.take().unwrap());
-    let proc = Proc(child);
-    let mut seen = Vec::new();
-    let served = eventually(60, || {
-        seen.extend(rx.try_iter());
-        seen.iter().any(|l: &String| l.contains("serving (policy"))
-    });
-    assert!(served, "serve never served: {seen:#?}");
-    // Keep draining so serve never blocks on a full pipe.
-    std::thread::spawn(move || for _ in rx {});
-    proc
-}
-
-/// Polls `ok` every 100 ms for up to `secs` seconds; whether it held.
-fn eventually(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
-    for _ in 0..secs * 10 {
-        if ok() {
-            return true;
-        }
-        sleep(Duration::from_millis(100));
-    }
-    ok()
-}
-
-/// The emulated switch and every event it printed.
-struct Switch {
-    proc: Proc,
-    events: mpsc::Receiver<String>,
-    seen: Vec<Value>,
-}
-
-impl Switch {
-    fn start(ns: &Netns) -> Self {
-        let mut child = ns
-            .ztpgate_cmd(&[
-                "sim",
-                "switch",
-                "--boot-dhcp",
-                "s0",
-                "--listen",
-                "0.0.0.0:4786",
-                "--cdp-interface",
-                "s0",
-                "--cdp-interval",
-                "1",
-                "--dhcp-retry-secs",
-                "1",
-                "--pid",
-                "WS-C2960X-24PS-L",
-                "--cdp-port-id",
-                "GigabitEthernet1/0/7",
-            ])
-            .args(["--tftp-timeout-ms", "500", "--tftp-retries", "3"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let events = lines(child.stdout.take().unwrap());
-        Self {
-            proc: Proc(child),
-            events,
-            seen: Vec::new(),
-        }
-    }
-
-    fn pump(&mut self) {
-        for line in self.events.try_iter() {
-            self.seen.push(serde_json::from_str(&line).unwrap());
-        }
-    }
-
-    /// Waits up to `secs` for an event for which `pred` holds.
-    fn wait(&mut self, secs: u64, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let found = eventually(secs, || {
-            self.pump();
-            self.seen.iter().any(&pred)
-        });
-        assert!(found, "the switch never reported {what}: {:#?}", self.seen);
-        self.seen.iter().find(|e| pred(e)).cloned().unwrap()
-    }
-
-    /// Waits up to `secs` for at least `n` events of `kind`.
-    fn wait_count(&mut self, secs: u64, kind: &str, n: usize) -> Vec<Value> {
-        let found = eventually(secs, || self.all(kind).len() >= n);
-        assert!(found, "fewer than {n} {kind} events: {:#?}", self.seen);
-        self.all(kind)
-    }
-
-    fn all(&mut self, kind: &str) -> Vec<Value> {
-        self.pump();
-        self.seen
-            .iter()
-            .filter(|e| e["event"] == kind)
-            .cloned()
-            .collect()
-    }
-}
-
-fn tftp_ok(e: &Value, purpose: &str) -> bool {
-    e["event"] == "tftp" && e["purpose"] == purpose && e["ok"] == true
+    common::switch::serve(ns, &config, dir)
 }
 
 /// One CDP neighbor record captured on `g0` in `gw`.
@@ -268,7 +147,7 @@ fn erased_switch_boots_zero_touch_reloads_and_answers_as_edge_1() {
     let t = Topology::new();
     let dir = tempfile::tempdir().unwrap();
     let _gw = serve(&t.gw, dir.path(), "open");
-    let mut sw = Switch::start(&t.sw);
+    let mut sw = BootingSwitch::start(&t.sw, "WS-C2960X-24PS-L", "GigabitEthernet1/0/7");
 
     let dhcp = sw.wait(30, "dhcp", |e| e["event"] == "dhcp");
     assert_eq!(dhcp["ip"], LEASED, "{dhcp}");
@@ -353,7 +232,7 @@ fn outside_the_join_window_the_switch_gets_plain_dhcp_and_fetches_nothing() {
     let t = Topology::new();
     let dir = tempfile::tempdir().unwrap();
     let _gw = serve(&t.gw, dir.path(), "closed");
-    let mut sw = Switch::start(&t.sw);
+    let mut sw = BootingSwitch::start(&t.sw, "WS-C2960X-24PS-L", "GigabitEthernet1/0/7");
     let dhcp = sw.wait(30, "dhcp", |e| e["event"] == "dhcp");
     assert_eq!(dhcp["ip"], LEASED, "{dhcp}");
     for key in ["image_list", "config_file", "director"] {

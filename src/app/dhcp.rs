@@ -14,9 +14,7 @@ use crate::config::GatewayConfig;
 use crate::config::dhcp::DhcpMode;
 use crate::edge::dhcp::{Decide, DhcpService, OperatorState, Verdict};
 use crate::edge::director::Director;
-use crate::policy::join::{
-    ClientOverride, JoinContext, JoinDevice, JoinState, JoinWindowPolicy, Mac, Purpose,
-};
+use crate::policy::join::{JoinState, JoinWindowPolicy, Mac};
 use crate::proto::dhcp::Message;
 use crate::proto::dhcp::options::pnp_option43;
 use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
@@ -44,17 +42,7 @@ impl Decide for JoinWindowDecider {
         operator: &OperatorState,
         now: DateTime<Utc>,
     ) -> Verdict {
-        let device = JoinDevice {
-            mac: Some(*mac),
-            ..JoinDevice::default()
-        };
-        let ctx = JoinContext {
-            manual: operator.manual,
-            client_override: operator.client_override,
-            on_hold_list: operator.client_override == Some(ClientOverride::Held),
-            purpose: Purpose::SmartInstallJoin,
-        };
-        let decision = self.policy.decide(&device, &ctx, now);
+        let decision = operator.join_decision(&self.policy, mac, now);
         let admitted = decision.verdict.state == JoinState::Active;
         Verdict {
             decision: ClientDecision {
@@ -123,7 +111,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::policy::join::{JoinMode, ManualWindow};
+    use crate::policy::join::{ClientOverride, JoinMode, ManualWindow};
 
     fn decider(mode: JoinMode) -> JoinWindowDecider {
         JoinWindowDecider {

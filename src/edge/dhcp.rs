@@ -24,14 +24,17 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::{Mutex, watch};
 
 use crate::audit::throttle::Throttle;
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::config::dhcp::{DhcpConfig, DhcpMode};
-use crate::policy::join::{ClientOverride, Mac, ManualWindow};
+use crate::policy::Decision;
+use crate::policy::join::{
+    ClientOverride, JoinContext, JoinDevice, JoinOutcome, JoinWindowPolicy, Mac, ManualWindow,
+    Purpose,
+};
 use crate::proto::dhcp::options::MessageType;
 use crate::proto::dhcp::{MAX_DATAGRAM_BYTES, Message, Op};
 use crate::roles::dhcp_server::relay::{self, RelayAction, RelayConfig};
@@ -49,6 +52,29 @@ pub struct OperatorState {
     pub manual: Option<ManualWindow>,
     /// The operator's override for this client.
     pub client_override: Option<ClientOverride>,
+}
+
+impl OperatorState {
+    /// The join-window decision for the Smart Install client `mac` at `now` under `policy` and
+    /// this operator state (a `held` override is the hold list).
+    pub fn join_decision(
+        &self,
+        policy: &JoinWindowPolicy,
+        mac: &Mac,
+        now: DateTime<Utc>,
+    ) -> Decision<JoinOutcome> {
+        let device = JoinDevice {
+            mac: Some(*mac),
+            ..JoinDevice::default()
+        };
+        let ctx = JoinContext {
+            manual: self.manual,
+            client_override: self.client_override,
+            on_hold_list: self.client_override == Some(ClientOverride::Held),
+            purpose: Purpose::SmartInstallJoin,
+        };
+        policy.decide(&device, &ctx, now)
+    }
 }
 
 /// A decision with the rule behind it, for the audit record.
@@ -504,35 +530,14 @@ fn audit_entry(event: &Event, verdict: &Verdict, config: &DhcpConfig) -> Option<
 /// A non-blocking UDP socket on `addr` with `SO_REUSEADDR` and `SO_BROADCAST`, bound to
 /// `device` when given.
 fn udp_socket(addr: SocketAddrV4, device: Option<&str>) -> Result<UdpSocket, DhcpError> {
-    let err = |op| {
-        move |source| DhcpError::Socket {
-            op,
-            addr: addr.to_string(),
-            source,
-        }
-    };
-    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
-        .map_err(err("create a socket for"))?;
-    socket
-        .set_reuse_address(true)
-        .map_err(err("set SO_REUSEADDR on"))?;
-    socket
-        .set_broadcast(true)
-        .map_err(err("set SO_BROADCAST on"))?;
-    if let Some(device) = device {
-        socket
-            .bind_device(Some(device.as_bytes()))
-            .map_err(|source| DhcpError::Socket {
-                op: "bind to interface",
-                addr: device.to_owned(),
-                source,
-            })?;
-    }
-    socket.bind(&addr.into()).map_err(err("bind"))?;
-    socket
-        .set_nonblocking(true)
-        .map_err(err("set non-blocking"))?;
-    UdpSocket::from_std(socket.into()).map_err(err("register"))
+    crate::edge::udp::broadcast_socket(addr, device).map_err(|(op, source)| DhcpError::Socket {
+        op,
+        addr: match (op, device) {
+            ("bind to the interface", Some(d)) => d.to_owned(),
+            _ => addr.to_string(),
+        },
+        source,
+    })
 }
 
 /// Receives from `socket`, or never when there is none.

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod netns;
+pub mod switch;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::edge::dhcp::{Decide, OperatorState, Verdict};
-use crate::policy::join::{ClientOverride, JoinContext, JoinDevice, JoinState, Mac, Purpose};
+use crate::policy::join::{JoinState, Mac};
 use crate::proto::dhcp::Message;
 use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
 use crate::roles::director::{Changes, Database};
@@ -47,17 +47,7 @@ impl Decide for Arc<Director> {
         operator: &OperatorState,
         now: DateTime<Utc>,
     ) -> Verdict {
-        let device = JoinDevice {
-            mac: Some(*mac),
-            ..JoinDevice::default()
-        };
-        let ctx = JoinContext {
-            manual: operator.manual,
-            client_override: operator.client_override,
-            on_hold_list: operator.client_override == Some(ClientOverride::Held),
-            purpose: Purpose::SmartInstallJoin,
-        };
-        let decision = self.settings.join.decide(&device, &ctx, now);
+        let decision = operator.join_decision(&self.settings.join, mac, now);
         let state = decision.verdict.state;
         {
             let mut decided = self.decided.lock().await;
@@ -96,10 +86,7 @@ impl Decide for Arc<Director> {
         let hostname = request.hostname().map(str::to_owned);
         let mut db = self.db.lock().await;
         db.on_dhcp(mac.0, IpAddr::V4(ip), hostname.as_deref(), join, now);
-        let changes = Changes {
-            saved: vec![mac.0],
-            removed: Vec::new(),
-        };
+        let changes = Changes::one(mac.0);
         self.persist(&db, &changes).await;
     }
 }

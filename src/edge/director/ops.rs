@@ -16,9 +16,8 @@ use tokio::task::JoinSet;
 
 use crate::audit::AuditEntry;
 use crate::edge::cdp_listener::NeighborRecord;
-use crate::policy::join::{
-    ClientOverride, JoinContext, JoinDevice, JoinState, Mac, ManualWindow, Permission, Purpose,
-};
+use crate::edge::dhcp::OperatorState;
+use crate::policy::join::{ClientOverride, JoinState, Mac, ManualWindow, Permission};
 use crate::proto::cdp::Address;
 use crate::roles::director::backup::upload_name;
 use crate::roles::director::{CdpFacts, Changes, Client, DownloadMethod, Health, Selector};
@@ -132,25 +131,18 @@ impl Director {
 
     /// The join-window state the policy gives `mac` now.
     async fn join_state(&self, mac: &Mac) -> JoinState {
-        let (manual, client_override) = {
+        let operator = {
             let store = self.store.lock().await;
-            (
-                store.manual_window().unwrap_or(Some(ManualWindow::Closed)),
-                store.client_override(mac).unwrap_or(None),
-            )
-        };
-        let device = JoinDevice {
-            mac: Some(*mac),
-            ..JoinDevice::default()
-        };
-        let ctx = JoinContext {
-            manual,
-            client_override,
-            on_hold_list: client_override == Some(ClientOverride::Held),
-            purpose: Purpose::SmartInstallJoin,
+            OperatorState {
+                manual: store.manual_window().unwrap_or(Some(ManualWindow::Closed)),
+                client_override: store.client_override(mac).unwrap_or(None),
+            }
         };
         let now = crate::clock::now_utc();
-        self.settings.join.decide(&device, &ctx, now).verdict.state
+        operator
+            .join_decision(&self.settings.join, mac, now)
+            .verdict
+            .state
     }
 
     /// Probes every client with an address; records health changes.
@@ -378,10 +370,7 @@ impl Director {
                 let reason = format!("not delivered: {err}");
                 let mut db = self.db.lock().await;
                 db.fail_download(&client.mac, &reason);
-                let changes = Changes {
-                    saved: vec![client.mac],
-                    removed: Vec::new(),
-                };
+                let changes = Changes::one(client.mac);
                 self.persist(&db, &changes).await;
                 return Outcome::new(client, false, reason);
             }

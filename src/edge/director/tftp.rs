@@ -78,10 +78,7 @@ impl Director {
         else {
             return;
         };
-        let changes = Changes {
-            saved: vec![mac],
-            removed: Vec::new(),
-        };
+        let changes = Changes::one(mac);
         self.persist(&db, &changes).await;
     }
 
@@ -144,10 +141,7 @@ impl Director {
         else {
             return;
         };
-        let changes = Changes {
-            saved: vec![mac],
-            removed: Vec::new(),
-        };
+        let changes = Changes::one(mac);
         self.persist(&db, &changes).await;
         drop(db);
         let detail = serde_json::json!({

@@ -79,6 +79,16 @@ pub struct Changes {
     pub removed: Vec<Client>,
 }
 
+impl Changes {
+    /// One client's record changed.
+    pub fn one(mac: [u8; 6]) -> Self {
+        Self {
+            saved: vec![mac],
+            removed: Vec::new(),
+        }
+    }
+}
+
 /// The zero-touch plan for one client: what DHCP announces and TFTP serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZeroTouchPlan {
@@ -204,10 +214,7 @@ impl Database {
         policy: &DirectorPolicy,
         now: DateTime<Utc>,
     ) -> Changes {
-        let mut changes = Changes {
-            saved: vec![mac],
-            removed: Vec::new(),
-        };
+        let mut changes = Changes::one(mac);
         let check = replacement::check(&self.clients, &mac);
         if let Some(client) = self.clients.get_mut(&mac) {
             client.waiting_for_branch = matches!(check, Check::Waiting(_));

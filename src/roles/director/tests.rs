@@ -202,7 +202,7 @@ mod database {
 
     const MAC: [u8; 6] = [0, 0x21, 0xa1, 0xab, 0x9b, 0x80];
 
-    fn policy() -> DirectorPolicy {
+    pub(super) fn policy() -> DirectorPolicy {
         DirectorPolicy {
             default: Artifacts {
                 image: Some("c2960x.tar".into()),

@@ -24,7 +24,6 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
 use super::cdp::{CdpSendError, interface_mac};
@@ -284,30 +283,14 @@ async fn ip_addr(
 
 /// The client socket: UDP 0.0.0.0:68 bound to `interface`, broadcast allowed.
 fn client_socket(interface: &str) -> Result<UdpSocket, BootError> {
-    let err = |op| {
-        move |source| BootError::Socket {
+    let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, CLIENT_PORT);
+    crate::edge::udp::broadcast_socket(addr, Some(interface)).map_err(|(op, source)| {
+        BootError::Socket {
             op,
             interface: interface.to_owned(),
             source,
         }
-    };
-    let socket =
-        Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(err("create"))?;
-    socket
-        .set_reuse_address(true)
-        .map_err(err("set SO_REUSEADDR on"))?;
-    socket
-        .set_broadcast(true)
-        .map_err(err("set SO_BROADCAST on"))?;
-    socket
-        .bind_device(Some(interface.as_bytes()))
-        .map_err(err("bind to the interface"))?;
-    let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, CLIENT_PORT);
-    socket.bind(&addr.into()).map_err(err("bind"))?;
-    socket
-        .set_nonblocking(true)
-        .map_err(err("set non-blocking"))?;
-    UdpSocket::from_std(socket.into()).map_err(err("register"))
+    })
 }
 
 /// A transaction ID seed that differs between switches and between runs.

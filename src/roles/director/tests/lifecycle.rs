@@ -1,21 +1,11 @@
 //! Zero-touch downloads started by the client's own fetches, replacement, backups, selectors.
 
+use super::database::policy;
 use super::*;
-use crate::policy::director::{Artifacts, AssignedBy, DirectorPolicy};
+use crate::policy::director::AssignedBy;
 use crate::roles::director::database::image_list_name;
 
 const PID: &str = "WS-C2960X-48FPD-L";
-
-fn policy() -> DirectorPolicy {
-    DirectorPolicy {
-        default: Artifacts {
-            image: Some("c2960x.tar".into()),
-            config: Some("seed.cfg".into()),
-            script: None,
-        },
-        ..DirectorPolicy::default()
-    }
-}
 
 fn ip(last: u8) -> std::net::IpAddr {
     std::net::IpAddr::from([10, 0, 0, last])
