@@ -42,6 +42,9 @@ pub struct DhcpBenchOptions {
     pub duration: Duration,
     /// Audit log durability.
     pub fsync: FsyncPolicy,
+    /// Decide with the running Smart Install director (its database records every granted
+    /// client, its plan names the files) instead of the static join-window decider.
+    pub director: bool,
 }
 
 /// The result of a run.
@@ -51,6 +54,10 @@ pub struct DhcpBenchReport {
     pub workers: u8,
     /// Audit fsync policy.
     pub fsync: String,
+    /// Whether the director decided (and recorded every client).
+    pub director: bool,
+    /// Clients in the director database at the end.
+    pub director_clients: usize,
     /// Completed four-message transactions.
     pub transactions: u64,
     /// Measured seconds.
@@ -87,6 +94,9 @@ pub enum DhcpBenchError {
     /// The DHCP service did not start.
     #[error(transparent)]
     Dhcp(#[from] DhcpError),
+    /// The director did not start.
+    #[error(transparent)]
+    Director(#[from] crate::edge::director::DirectorError),
 }
 
 /// Runs the benchmark.
@@ -104,14 +114,27 @@ pub async fn run_dhcp_bench(opts: &DhcpBenchOptions) -> Result<DhcpBenchReport, 
     )?));
     let port = free_port()?;
     let config = bench_config(port);
-    let decider = JoinWindowDecider {
-        policy: JoinWindowPolicy::default(),
-        options: config.smart_install.clone(),
-        pnp_option43: None,
-    };
-    let service = DhcpService::bind(config, store, audit, decider).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let server = tokio::spawn(service.run(stop_rx));
+    let director = if opts.director {
+        Some(bench_director(dir.path(), &config, &store, &audit).await?)
+    } else {
+        None
+    };
+    let server = match &director {
+        Some(director) => {
+            let service = DhcpService::bind(config, store, audit, Arc::clone(director)).await?;
+            tokio::spawn(service.run(stop_rx))
+        }
+        None => {
+            let decider = JoinWindowDecider {
+                policy: JoinWindowPolicy::default(),
+                options: config.smart_install.clone(),
+                pnp_option43: None,
+            };
+            let service = DhcpService::bind(config, store, audit, decider).await?;
+            tokio::spawn(service.run(stop_rx))
+        }
+    };
     let next_mac = Arc::new(AtomicU64::new(0));
     let start = now_monotonic();
     let until = start + opts.duration;
@@ -147,8 +170,14 @@ pub async fn run_dhcp_bench(opts: &DhcpBenchOptions) -> Result<DhcpBenchReport, 
             .map_or(0.0, |d: &Duration| d.as_secs_f64() * 1e3)
     };
     let transactions = latencies.len() as u64;
+    let director_clients = match &director {
+        Some(d) => d.clients().await.len(),
+        None => 0,
+    };
     Ok(DhcpBenchReport {
         workers: opts.workers,
+        director: opts.director,
+        director_clients,
         fsync: match opts.fsync {
             FsyncPolicy::Always => "always".into(),
             FsyncPolicy::Interval(every) => format!("interval {every:?}"),
@@ -166,11 +195,16 @@ pub async fn run_dhcp_bench(opts: &DhcpBenchOptions) -> Result<DhcpBenchReport, 
 /// A human-readable report.
 pub fn render(r: &DhcpBenchReport) -> String {
     format!(
-        "DHCP DISCOVER→OFFER→REQUEST→ACK on loopback: {} agents, audit fsync {}\n\
+        "DHCP DISCOVER→OFFER→REQUEST→ACK on loopback: {} agents, audit fsync {}{}\n\
          transactions {}  in {:.1} s  = {:.0}/s   p50 {:.2} ms  p99 {:.2} ms   errors {}   \
          option 125 in every ACK: {}\n",
         r.workers,
         r.fsync,
+        if r.director {
+            format!(", director ({} clients recorded)", r.director_clients)
+        } else {
+            String::new()
+        },
         r.transactions,
         r.seconds,
         r.per_second,
@@ -314,6 +348,43 @@ fn bench_config(port: u16) -> DhcpConfig {
     }
 }
 
+/// A director over `dir` assigning every client the default image and configuration.
+async fn bench_director(
+    dir: &std::path::Path,
+    config: &DhcpConfig,
+    store: &Arc<Mutex<SqliteStore>>,
+    audit: &Arc<Mutex<AuditLog>>,
+) -> Result<Arc<crate::edge::director::Director>, DhcpBenchError> {
+    use crate::edge::director::{Director, Settings};
+    use crate::policy::director::{Artifacts, DirectorPolicy};
+    let root = dir.join("tftp");
+    let settings = Settings {
+        config: crate::config::si_director::DirectorConfig {
+            enable: true,
+            ..Default::default()
+        },
+        policy: DirectorPolicy {
+            default: Artifacts {
+                image: Some("c2960x-universalk9-mz.152-7.E8.tar".into()),
+                config: Some("client.cfg".into()),
+                script: None,
+            },
+            ..DirectorPolicy::default()
+        },
+        join: JoinWindowPolicy::default(),
+        smart_install: config.smart_install.clone(),
+        pnp_option43: None,
+        tftp: std::net::SocketAddr::from((config.address, 69)),
+        static_reads: crate::edge::tftp_server::AssignmentTable::new(&root),
+        root,
+        backup_dir: dir.join("backups"),
+        lists_dir: dir.join("imagelists"),
+    };
+    let (director, _inputs) =
+        Director::start(settings, Arc::clone(store), Arc::clone(audit)).await?;
+    Ok(director)
+}
+
 /// A free UDP port on loopback (bound once, then released for the service).
 fn free_port() -> Result<u16, DhcpBenchError> {
     let setup = |source| DhcpBenchError::Setup {
@@ -348,15 +419,21 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_short_run_completes_transactions_with_smart_install_options() {
-        let opts = DhcpBenchOptions {
-            workers: 2,
-            duration: Duration::from_millis(300),
-            fsync: FsyncPolicy::Interval(Duration::from_secs(1)),
-        };
-        let report = run_dhcp_bench(&opts).await.unwrap();
-        assert!(report.transactions > 0, "{report:?}");
-        assert_eq!(report.errors, 0, "{report:?}");
-        assert!(report.smart_install_options);
-        assert!(render(&report).contains("transactions"));
+        for director in [false, true] {
+            let opts = DhcpBenchOptions {
+                workers: 2,
+                duration: Duration::from_millis(300),
+                fsync: FsyncPolicy::Interval(Duration::from_secs(1)),
+                director,
+            };
+            let report = run_dhcp_bench(&opts).await.unwrap();
+            assert!(report.transactions > 0, "{report:?}");
+            assert_eq!(report.errors, 0, "{report:?}");
+            assert!(report.smart_install_options);
+            assert!(render(&report).contains("transactions"));
+            // With the director every granted client is in its database.
+            let recorded = if director { report.transactions } else { 0 };
+            assert_eq!(report.director_clients as u64, recorded, "{report:?}");
+        }
     }
 }

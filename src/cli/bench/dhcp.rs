@@ -26,6 +26,9 @@ pub struct DhcpArgs {
     /// The audit log's durability: `always` (fdatasync after every record) or `interval`.
     #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
     pub fsync: FsyncArg,
+    /// Decide with the Smart Install director (every granted client recorded in its database).
+    #[arg(long)]
+    pub director: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -50,6 +53,7 @@ pub fn run(args: &DhcpArgs) -> Result<ExitCode, CliError> {
             FsyncArg::Always => FsyncPolicy::Always,
             FsyncArg::Interval => FsyncPolicy::Interval(Duration::from_secs(1)),
         },
+        director: args.director,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
