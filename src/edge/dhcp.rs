@@ -103,17 +103,26 @@ pub trait Decide: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Verdict> + Send;
 
-    /// `mac` was granted `ip` (the ACK is stored and about to be sent); `request` is what the
-    /// client sent (its hostname option, its vendor class). Nothing by default.
+    /// Leases were granted (the ACKs are stored and about to be sent), all of one batch at
+    /// once so the listener can record them together. Nothing by default.
     fn granted(
         &self,
-        _mac: &Mac,
-        _ip: Ipv4Addr,
-        _request: &Message,
+        _grants: &[Grant<'_>],
         _now: DateTime<Utc>,
     ) -> impl Future<Output = ()> + Send {
         async {}
     }
+}
+
+/// One granted lease, as [`Decide::granted`] hears it.
+#[derive(Clone, Copy, Debug)]
+pub struct Grant<'a> {
+    /// The client.
+    pub mac: Mac,
+    /// Its address.
+    pub ip: Ipv4Addr,
+    /// What it sent (its hostname option, its vendor class), or the server's reply in relay mode.
+    pub request: &'a Message,
 }
 
 /// Why the DHCP service could not start.
@@ -290,10 +299,21 @@ impl<D: Decide> DhcpService<D> {
         }
         self.audit_events(answered.iter().map(|(out, v, _)| (&out.event, v)))
             .await;
-        for (out, _, request) in &answered {
-            if let Event::Granted { mac, ip, .. } = &out.event {
-                self.decide.granted(mac, *ip, request, now).await;
-            }
+        let grants: Vec<Grant<'_>> = answered
+            .iter()
+            .filter_map(|(out, _, request)| match &out.event {
+                Event::Granted { mac, ip, .. } => Some(Grant {
+                    mac: *mac,
+                    ip: *ip,
+                    request,
+                }),
+                _ => None,
+            })
+            .collect();
+        if !grants.is_empty() {
+            self.decide.granted(&grants, now).await;
+        }
+        for (out, _, _) in &answered {
             if let Some(reply) = &out.reply {
                 self.send_reply(reply).await;
             }
@@ -360,7 +380,12 @@ impl<D: Decide> DhcpService<D> {
                 self.audit_event(&event, &verdict).await;
             }
             if *kind == MessageType::Ack {
-                self.decide.granted(&mac, reply.yiaddr, reply, now).await;
+                let grant = Grant {
+                    mac,
+                    ip: reply.yiaddr,
+                    request: reply,
+                };
+                self.decide.granted(&[grant], now).await;
             }
         }
         self.relay_action(action, reply).await;

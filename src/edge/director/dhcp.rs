@@ -7,12 +7,12 @@
 //! created only for a granted lease, never for a DISCOVER, so forged requests cannot grow the
 //! database faster than the lease pool allows.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::edge::dhcp::{Decide, OperatorState, Verdict};
+use crate::edge::dhcp::{Decide, Grant, OperatorState, Verdict};
 use crate::policy::join::{JoinState, Mac};
 use crate::proto::dhcp::Message;
 use crate::roles::dhcp_server::{ClientDecision, SmartInstallOptions};
@@ -75,18 +75,28 @@ impl Decide for Arc<Director> {
         }
     }
 
-    async fn granted(&self, mac: &Mac, ip: Ipv4Addr, request: &Message, now: DateTime<Utc>) {
-        let join = self
-            .decided
-            .lock()
-            .await
-            .get(mac)
-            .copied()
-            .unwrap_or(JoinState::Deny);
-        let hostname = request.hostname().map(str::to_owned);
+    async fn granted(&self, grants: &[Grant<'_>], now: DateTime<Utc>) {
+        let joins: Vec<JoinState> = {
+            let decided = self.decided.lock().await;
+            grants
+                .iter()
+                .map(|g| decided.get(&g.mac).copied().unwrap_or(JoinState::Deny))
+                .collect()
+        };
         let mut db = self.db.lock().await;
-        db.on_dhcp(mac.0, IpAddr::V4(ip), hostname.as_deref(), join, now);
-        let changes = Changes::one(mac.0);
-        self.persist(&db, &changes).await;
+        let mut changes = Changes::default();
+        for (grant, join) in grants.iter().zip(joins) {
+            let mac = grant.mac.0;
+            let before = db.get(&mac).cloned();
+            let hostname = grant.request.hostname();
+            let after = db.on_dhcp(mac, IpAddr::V4(grant.ip), hostname, join, now);
+            // A renewal that changes nothing but the time is not written again.
+            if before.is_none_or(|b| !super::ops::same_but_time(&b, after)) {
+                changes.saved.push(mac);
+            }
+        }
+        if !changes.saved.is_empty() {
+            self.persist(&db, &changes).await;
+        }
     }
 }

@@ -490,7 +490,7 @@ impl Director {
 }
 
 /// Whether two records of one client differ only in when it was last seen.
-fn same_but_time(a: &Client, b: &Client) -> bool {
+pub(super) fn same_but_time(a: &Client, b: &Client) -> bool {
     let mut a = a.clone();
     a.last_seen = b.last_seen;
     a == *b

@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 use super::*;
 use crate::audit::AuditLog;
 use crate::config::FsyncPolicy;
-use crate::edge::dhcp::{Decide, OperatorState};
+use crate::edge::dhcp::{Decide, Grant, OperatorState};
 use crate::edge::tftp_client;
 use crate::edge::tftp_server::{Settings as TftpSettings, TftpServer};
 use crate::policy::director::{Artifacts, Hardening};
@@ -168,6 +168,16 @@ async fn until(lab: &Lab, what: &str, check: impl Fn(&Client) -> bool) -> Client
     );
 }
 
+async fn granted(lab: &Lab, hostname: &str, now: chrono::DateTime<chrono::Utc>) {
+    let request = request(hostname);
+    let grant = Grant {
+        mac: MAC,
+        ip: Ipv4Addr::LOCALHOST,
+        request: &request,
+    };
+    lab.director.granted(&[grant], now).await;
+}
+
 fn md5_hex(path: &Path) -> String {
     hex::encode_upper(Md5::digest(std::fs::read(path).unwrap()))
 }
@@ -190,12 +200,13 @@ async fn zero_touch_backup_and_on_demand_update_over_real_sockets() {
         .smart_install
         .expect("admitted client gets options");
     let list = options.image_list.clone().unwrap();
-    assert_eq!(list, "imagelist-001d71baf780.txt");
+    assert_eq!(
+        list,
+        crate::roles::director::database::image_list_name("c2960x-universalk9-mz.152-7.E8.tar\n")
+    );
     assert_eq!(options.config_file.as_deref(), Some("seed.cfg"));
     assert_eq!(options.tftp_server, Some(Ipv4Addr::LOCALHOST));
-    lab.director
-        .granted(&MAC, Ipv4Addr::LOCALHOST, &request("edge-1"), now)
-        .await;
+    granted(&lab, "edge-1", now).await;
 
     // The client reads its plan, and nothing else.
     assert_eq!(
@@ -278,9 +289,7 @@ async fn zero_touch_backup_and_on_demand_update_over_real_sockets() {
 async fn unreachable_clients_fail_their_update_and_held_clients_get_no_options() {
     let lab = lab(1).await;
     let now = crate::clock::now_utc();
-    lab.director
-        .granted(&MAC, Ipv4Addr::LOCALHOST, &request("sw"), now)
-        .await;
+    granted(&lab, "sw", now).await;
     let outcomes = lab
         .director
         .update(
@@ -337,9 +346,7 @@ async fn a_hardened_seed_is_rendered_and_served_per_client() {
     let name = "config-001d71baf780.cfg";
     let options = verdict.decision.smart_install.unwrap();
     assert_eq!(options.config_file.as_deref(), Some(name));
-    lab.director
-        .granted(&MAC, Ipv4Addr::LOCALHOST, &request("sw"), now)
-        .await;
+    granted(&lab, "sw", now).await;
     let text = String::from_utf8(get(&lab, name).await.unwrap()).unwrap();
     assert!(text.starts_with("hostname edge-1\n"), "{text}");
     assert!(

@@ -498,7 +498,8 @@ fn plan_client(client: &Client, policy: &DirectorPolicy) -> Option<ZeroTouchPlan
             script: None,
         };
         return Some(ZeroTouchPlan {
-            image_list_file: (!assignment.images.is_empty()).then(|| image_list_name(&client.mac)),
+            image_list_file: (!assignment.images.is_empty())
+                .then(|| image_list_name(&assignment.image_list())),
             image_list: assignment.image_list(),
             assignment,
             seed_config: None,
@@ -516,7 +517,8 @@ fn plan_client(client: &Client, policy: &DirectorPolicy) -> Option<ZeroTouchPlan
         stack: &stack,
     };
     let mut assignment = policy.assign(&facts)?;
-    let image_list_file = (!assignment.images.is_empty()).then(|| image_list_name(&client.mac));
+    let image_list_file =
+        (!assignment.images.is_empty()).then(|| image_list_name(&assignment.image_list()));
     let hardens = policy.harden.acl || policy.harden.no_vstack;
     let seed_config = if hardens {
         let seed = assignment.config.take();
@@ -540,9 +542,12 @@ fn replacing(client: &Client) -> Option<&Replacement> {
     (!done).then_some(r)
 }
 
-/// The image list file generated for a client: `imagelist-<mac>.txt`.
-pub fn image_list_name(mac: &[u8; 6]) -> String {
-    format!("imagelist-{}.txt", hex::encode(mac))
+/// The generated image list holding `content`: `imagelist-<first 12 hex digits of its
+/// SHA-256>.txt`, shared by every client with the same images (one file per distinct list).
+pub fn image_list_name(content: &str) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = hex::encode(Sha256::digest(content.as_bytes()));
+    format!("imagelist-{}.txt", digest.get(..12).unwrap_or_default())
 }
 
 /// The hardened configuration generated for a client: `config-<mac>.cfg`.

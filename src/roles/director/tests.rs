@@ -281,7 +281,8 @@ mod database {
         db.on_dhcp(MAC, ip("10.77.2.10"), None, JoinState::Active, at(1, 0, 0));
         let p = policy();
         let plan = db.plan(&MAC, &p).unwrap();
-        let list = image_list_name(&MAC);
+        let list = image_list_name("c2960x.tar\n");
+        assert!(list.starts_with("imagelist-") && list.len() == "imagelist-".len() + 16);
         assert_eq!(plan.image_list_file.as_deref(), Some(list.as_str()));
         assert_eq!(plan.image_list, "c2960x.tar\n");
         assert_eq!(

@@ -25,7 +25,7 @@ fn seen(db: &mut Database, mac: [u8; 6], pid: &str, port: &str, t: u32) -> Chang
 fn provisioned(db: &mut Database, mac: [u8; 6], last: u8) {
     let p = policy();
     db.on_dhcp(mac, ip(last), Some("sw"), JoinState::Active, at(1, 1, 0));
-    let list = image_list_name(&mac);
+    let list = image_list_name("c2960x.tar\n");
     for file in [list.as_str(), "c2960x.tar", "seed.cfg"] {
         db.on_transfer(ip(last), file, None, &p, at(1, 1, 1));
         db.on_transfer(ip(last), file, Some(Ok(())), &p, at(1, 1, 2));
@@ -54,7 +54,13 @@ fn a_client_fetching_its_plan_starts_a_zero_touch_download() {
     // erased switch); a file outside the plan starts nothing.
     db.on_transfer(ip(1), "other", None, &policy(), at(3, 0, 0));
     assert!(db.get(&mac).unwrap().download.as_ref().unwrap().finished());
-    db.on_transfer(ip(1), &image_list_name(&mac), None, &policy(), at(3, 0, 1));
+    db.on_transfer(
+        ip(1),
+        &image_list_name("c2960x.tar\n"),
+        None,
+        &policy(),
+        at(3, 0, 1),
+    );
     let d = db.get(&mac).unwrap().download.clone().unwrap();
     assert_eq!(
         (d.image, d.started),
@@ -93,7 +99,7 @@ fn a_new_switch_of_the_same_pid_on_the_same_port_replaces_an_inactive_one() {
     );
     // Once its download is done, it is an ordinary client again.
     db.on_dhcp(new, ip(9), None, JoinState::Active, at(3, 0, 0));
-    let list = image_list_name(&new);
+    let list = image_list_name("c2960x.tar\n");
     for file in [list.as_str(), "c2960x.tar", "sw-0101.0101.0101.REV2"] {
         db.on_transfer(ip(9), file, None, &policy(), at(3, 0, 1));
         db.on_transfer(ip(9), file, Some(Ok(())), &policy(), at(3, 0, 2));
@@ -147,7 +153,11 @@ fn one_replacement_at_a_time_per_branch() {
     );
     // The first replacement finishes: the second goes ahead at its next advertisement.
     db.on_dhcp([9; 6], ip(9), None, JoinState::Active, at(3, 0, 0));
-    for file in [image_list_name(&[9; 6]).as_str(), "c2960x.tar", "seed.cfg"] {
+    for file in [
+        image_list_name("c2960x.tar\n").as_str(),
+        "c2960x.tar",
+        "seed.cfg",
+    ] {
         db.on_transfer(ip(9), file, None, &policy(), at(3, 0, 1));
         db.on_transfer(ip(9), file, Some(Ok(())), &policy(), at(3, 0, 2));
     }
