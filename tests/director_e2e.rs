@@ -13,7 +13,8 @@
 //!
 //! 1. Auto mode: sw1–sw3 (two PIDs) get their options by DHCP, fetch image list, image and
 //!    configuration over TFTP, reload under their group's hostname; `show vstack status` shows
-//!    them `S A a I C`.
+//!    them `S A a I C`. tftp-hpa and curl from sw1's address fetch its image list and
+//!    configuration and are refused sw2's and sw3's files and paths outside the root.
 //! 2. Two on-demand backups: `<hostname>-<mac>.REV1` and `.REV2` exist, the status detail's
 //!    checksum is the MD5 of REV2.
 //! 3. Replacement: sw2 is unplugged, goes Inactive; sw5 of the same PID on the same port gets
@@ -272,6 +273,49 @@ fn director_provisions_backs_up_replaces_holds_and_survives_a_restart() {
     for n in 1..=3 {
         lab.wait_letters(n, "S A a I C", 30);
     }
+    // Real clients from sw1's address: its plan's files only (its image list at the end: a
+    // read of it starts a new zero-touch update).
+    let fetch = |name: &str| {
+        let out = ns1
+            .cmd(&[
+                "tftp",
+                "10.68.1.1",
+                "-m",
+                "binary",
+                "-c",
+                "get",
+                name,
+                "/dev/stdout",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    assert!(fetch("edge-1.cfg").contains("hostname edge-1"));
+    for refused in ["edge-2.cfg", "dist.cfg", "../ztpgate.toml", "/etc/passwd"] {
+        let text = fetch(refused);
+        assert!(
+            !text.contains("hostname") && !text.contains("root:"),
+            "{refused}: {text}"
+        );
+    }
+    let curl = |name: &str| {
+        ns1.cmd(&[
+            "curl",
+            "-sS",
+            "--max-time",
+            "10",
+            &format!("tftp://10.68.1.1/{name}"),
+        ])
+        .output()
+        .unwrap()
+    };
+    let got = curl("edge-1.cfg");
+    assert!(String::from_utf8_lossy(&got.stdout).contains("hostname edge-1"));
+    assert!(
+        !curl("edge-2.cfg").status.success(),
+        "another client's file"
+    );
     let status = lab.status();
     assert!(status.contains("dist-1"), "{status}");
     assert!(status.contains(PID_3750), "{status}");
@@ -406,6 +450,14 @@ fn director_provisions_backs_up_replaces_holds_and_survives_a_restart() {
     let download =
         String::from_utf8(lab.cli(&["show", "vstack", "download-status"]).stdout).unwrap();
     assert!(download.contains("zero-touch"), "{download}");
+    // tftp-hpa reading sw1's image list from its address looks like an erased switch starting
+    // over: a new zero-touch download, its image in progress.
+    let list = sw1.wait(1, "dhcp", |e| e["event"] == "dhcp")["image_list"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(fetch(&list).trim(), IMAGE_2960);
+    lab.wait_letters(1, "S A a i", 10);
     lab.stop(gw);
 
     // Every decision and action is in a verifiable audit log.

@@ -319,13 +319,15 @@ impl Database {
             .download
             .as_ref()
             .is_none_or(Download::finished);
-        let in_plan = plan.image_list_file.as_deref() == Some(file)
-            || plan.assignment.images.iter().any(|i| i == file)
-            || plan.assignment.config.as_deref() == Some(file)
-            || plan.assignment.script.as_deref() == Some(file);
-        if result.is_none() && idle && in_plan {
-            // A client fetching its plan with nothing pending is a zero-touch update (a new or
-            // erased switch acting on its DHCP options).
+        // The first file a zero-touch update fetches: the image list, or the configuration
+        // when there is no image.
+        let first = plan
+            .image_list_file
+            .as_deref()
+            .or(plan.assignment.config.as_deref());
+        if result.is_none() && idle && first == Some(file) {
+            // A client starting on its plan with nothing pending is a zero-touch update (a new
+            // or erased switch acting on its DHCP options).
             self.start_download(&mac, DownloadMethod::ZeroTouch, &plan, now);
         }
         let client = self.clients.get_mut(&mac)?;
@@ -342,7 +344,9 @@ impl Database {
         } else {
             return None;
         };
-        if *slot == ArtifactStatus::NotRequested {
+        // Not part of this update, or a re-read of what a finished update already delivered.
+        let delivered = idle && matches!(slot, ArtifactStatus::Upgraded { .. });
+        if *slot == ArtifactStatus::NotRequested || delivered {
             return None;
         }
         // The image is done when the last image of the list has arrived, not before.

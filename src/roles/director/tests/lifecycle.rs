@@ -51,9 +51,14 @@ fn a_client_fetching_its_plan_starts_a_zero_touch_download() {
     assert!(d.succeeded() && d.finished());
     assert_eq!(db.get(&mac).unwrap().status_letters(), "S A a I C");
     // A second read of the list after a finished download is a new zero-touch update (an
-    // erased switch); a file outside the plan starts nothing.
+    // erased switch); another file of the plan, or one outside it, starts nothing.
     db.on_transfer(ip(1), "other", None, &policy(), at(3, 0, 0));
-    assert!(db.get(&mac).unwrap().download.as_ref().unwrap().finished());
+    db.on_transfer(ip(1), "seed.cfg", None, &policy(), at(3, 0, 0));
+    let d = db.get(&mac).unwrap().download.clone().unwrap();
+    assert!(
+        d.finished() && d.succeeded(),
+        "a configuration re-read starts nothing: {d:?}"
+    );
     db.on_transfer(
         ip(1),
         &image_list_name("c2960x.tar\n"),
