@@ -189,6 +189,13 @@ impl Database {
             if !host.is_empty() {
                 client.hostname = Some(host.to_owned());
             }
+            if let Some(serial) = id
+                .split_once('(')
+                .and_then(|(_, rest)| rest.strip_suffix(')'))
+                .filter(|s| !s.is_empty())
+            {
+                client.serial = Some(serial.to_owned());
+            }
             client.device_id = Some(id);
         }
         if let Some(pid) = facts.pid {

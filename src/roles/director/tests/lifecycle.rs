@@ -209,3 +209,17 @@ fn backups_count_revisions_and_selectors_pick_clients() {
     db.set_join(&[2; 6], JoinState::Active);
     assert_eq!(db.get(&[2; 6]).unwrap().join, JoinState::Active);
 }
+
+#[test]
+fn an_nx_os_style_device_id_gives_hostname_and_serial() {
+    let mut db = Database::new(Vec::new());
+    let facts = CdpFacts {
+        source_mac: [4; 6],
+        device_id: Some("core-1(FOX1234ABCD)"),
+        ..CdpFacts::default()
+    };
+    db.on_cdp(&facts, JoinState::Active, &policy(), at(1, 0, 0));
+    let c = db.get(&[4; 6]).unwrap();
+    assert_eq!(c.hostname.as_deref(), Some("core-1"));
+    assert_eq!(c.serial.as_deref(), Some("FOX1234ABCD"));
+}
