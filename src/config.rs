@@ -23,6 +23,7 @@ mod pnp;
 mod policy_file;
 pub mod si_director;
 mod smart_install;
+mod smi_proxy;
 #[cfg(test)]
 mod tests;
 mod tftp;

@@ -16,6 +16,7 @@ pub mod join;
 pub mod net;
 pub mod provision;
 pub mod schedule;
+pub mod smi_proxy;
 pub mod url;
 
 use std::fmt;
@@ -165,4 +166,6 @@ pub struct Policy {
     pub pnp: provision::PnpPolicy,
     /// Smart Install director: default files, groups, hardening.
     pub director: director::DirectorPolicy,
+    /// The SMI PnP proxy role (`smart_install.role = "proxy"`); `None`: the director role.
+    pub smi_proxy: Option<smi_proxy::ProxySettings>,
 }

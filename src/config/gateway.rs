@@ -87,6 +87,19 @@ pub(super) fn parse(
         &data_dir,
         policy_source,
     );
+    if let Ok((policy, _)) = &loaded
+        && policy.smi_proxy.is_some()
+        && director.enable
+    {
+        cx.file_error(
+            "smart_install_director.enable",
+            ConfigErrorKind::Invalid(
+                "the policy sets smart_install.role = \"proxy\": the Smart Install director and \
+                 the SMI proxy are mutually exclusive"
+                    .to_owned(),
+            ),
+        );
+    }
     root.finish(&mut cx);
     let mut errors = cx.finish();
     let (policy, policy_path) = match loaded {

@@ -49,7 +49,21 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
         .and_then(|n| n.str(cx).map(str::to_owned))
         .unwrap_or_default();
     let anchor_sets = trust_anchors(cx, root, paths);
-    let smart_install = root.with_section(cx, "smart_install", smart_install::parse);
+    let (smart_install, smi_proxy) = root.with_section(cx, "smart_install", smart_install::parse);
+    if smi_proxy.is_some() {
+        // Taken here, so the director sections are reported where they stand and not parsed.
+        for key in crate::config::smi_proxy::DIRECTOR_ONLY {
+            if let Some(node) = root.take(key) {
+                node.invalid(
+                    cx,
+                    format!(
+                        "[{key}] is a Smart Install director setting and smart_install.role = \
+                         \"proxy\": director and proxy are mutually exclusive"
+                    ),
+                );
+            }
+        }
+    }
     let join_window = root.with_section(cx, "join_window", join_window::parse);
     let device_auth = root.with_section(cx, "device_auth", |cx, t| {
         device_auth::parse(cx, t, anchor_sets)
@@ -66,6 +80,7 @@ fn policy(cx: &mut Ctx<'_>, root: &mut Table<'_, '_>, paths: PolicyPaths<'_>) ->
         image_delivery,
         pnp,
         director,
+        smi_proxy,
     }
 }
 

@@ -115,7 +115,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> DirectorConfig {
 }
 
 /// A network interface name as the kernel accepts it (1–15 bytes, no `/`, whitespace or `:`).
-fn interface_name(s: &str) -> Result<String, &'static str> {
+pub(super) fn interface_name(s: &str) -> Result<String, &'static str> {
     let ok = !s.is_empty()
         && s.len() <= 15
         && s != "."

@@ -12,9 +12,19 @@ use crate::policy::access::{
     SmartInstallPolicy,
 };
 use crate::policy::net::{AddrSet, IpNet, NetError};
+use crate::policy::smi_proxy::ProxySettings;
 
-/// Parses the section (already taken from the document; the caller finishes it).
-pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> SmartInstallPolicy {
+/// Parses the section (already taken from the document; the caller finishes it): the access
+/// policy, and the SMI proxy settings when `role = "proxy"`.
+pub(super) fn parse(
+    cx: &mut Ctx<'_>,
+    t: &mut Table<'_, '_>,
+) -> (SmartInstallPolicy, Option<ProxySettings>) {
+    let proxy = crate::config::smi_proxy::parse(cx, t);
+    (access(cx, t), proxy)
+}
+
+fn access(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> SmartInstallPolicy {
     let mut policy = SmartInstallPolicy::default();
     if let Some(m) = t.parse(cx, "default_mode", mode) {
         policy.default_mode = m;

@@ -8,6 +8,7 @@ mod image_delivery;
 mod join_window;
 mod pnp;
 mod smart_install;
+mod smi_proxy;
 
 use std::path::Path;
 

@@ -414,3 +414,29 @@ fn firewall_rejects_targets_it_cannot_steer_to() {
     let e = gateway(&no_relay, dir.path()).unwrap_err().0;
     assert!(e[0].to_string().contains("listen is empty"), "{}", e[0]);
 }
+
+#[test]
+fn the_director_cannot_run_with_a_proxy_policy() {
+    let dir = dir_with_policy(
+        "name = \"p\"\n[smart_install]\nrole = \"proxy\"\n[smart_install.proxy]\n\
+         address = \"10.1.1.1\"\nusername = \"u\"\npassword = \"p\"\n",
+    );
+    let base = "[gateway]\npolicy = \"policies/p.toml\"\n";
+    assert!(
+        gateway(base, dir.path())
+            .unwrap()
+            .policy
+            .smi_proxy
+            .is_some()
+    );
+    let text = format!("{base}[smart_install_director]\nenable = true\n");
+    let errors = gateway(&text, dir.path()).unwrap_err().0;
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].key, "smart_install_director.enable");
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("smart_install.role = \"proxy\""),
+        "{message}"
+    );
+    assert!(message.contains("mutually exclusive"), "{message}");
+}
