@@ -79,7 +79,7 @@ fn settings(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> Option<ProxySettings> {
         65535,
         "a port from 1 to 65535",
     )
-    .unwrap_or(i64::from(DEFAULT_TELNET_PORT));
+    .unwrap_or_else(|| i64::from(DEFAULT_TELNET_PORT));
     let pnp_profile = t
         .parse(cx, "pnp_profile", ios_word)
         .unwrap_or_else(|| DEFAULT_PNP_PROFILE.to_owned());
