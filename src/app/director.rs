@@ -75,6 +75,8 @@ pub(super) fn view(config: &GatewayConfig) -> DirectorView {
             backup,
         },
         join: config.policy.join_window.clone(),
+        // Issue 6: to be set from `smart_install.role = "proxy"` once the mode is configurable.
+        proxy_enabled: false,
     }
 }
 
