@@ -13,9 +13,11 @@ pub mod director;
 pub mod memory;
 pub mod migrations;
 pub mod pnp;
+pub mod proxy;
 pub mod sqlite;
 mod sqlite_director;
 mod sqlite_pnp;
+mod sqlite_proxy;
 
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;

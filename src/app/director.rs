@@ -75,6 +75,7 @@ pub(super) fn view(config: &GatewayConfig) -> DirectorView {
             backup,
         },
         join: config.policy.join_window.clone(),
+        proxy_enabled: config.policy.smi_proxy.is_some(),
     }
 }
 

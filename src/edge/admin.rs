@@ -7,6 +7,7 @@
 
 pub mod pnp;
 pub mod vstack;
+pub mod vstack_proxy;
 
 use std::sync::Arc;
 
@@ -69,6 +70,13 @@ impl Handler for AdminApi {
             Some(a) => Some(a),
             None => {
                 vstack::route(req.method(), req.uri().path(), &self.director, &self.store).await
+            }
+        };
+        let answer = match answer {
+            Some(a) => Some(a),
+            None => {
+                vstack_proxy::route(req.method(), req.uri().path(), &self.director, &self.store)
+                    .await
             }
         };
         let answer = match answer {

@@ -87,6 +87,20 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX dhcp_leases_by_mac ON dhcp_leases (mac);
     ",
     },
+    Migration {
+        version: 5,
+        name: "SMI proxy database",
+        sql: "
+        CREATE TABLE smi_proxy_clients (
+            mac    BLOB PRIMARY KEY CHECK (typeof(mac) = 'blob' AND length(mac) = 6),
+            record TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TRIGGER smi_proxy_clients_never_cleared BEFORE DELETE ON smi_proxy_clients
+        BEGIN
+            SELECT RAISE(ABORT, 'the SMI proxy database cannot be cleared');
+        END;
+    ",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -27,6 +27,8 @@ pub struct DirectorView {
     pub info: DirectorInfo,
     /// The join-window policy.
     pub join: JoinWindowPolicy,
+    /// Whether the SMI Proxy mode is on (`Smi PnP Proxy: ENABLED` in `show vstack proxy-db`).
+    pub proxy_enabled: bool,
 }
 
 /// Answers `/vstack/clients`, or `None` for other paths.
