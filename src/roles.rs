@@ -4,4 +4,5 @@
 pub mod dhcp_server;
 pub mod director;
 pub mod pnp_server;
+pub mod smi_proxy;
 pub mod vstack_guard;
