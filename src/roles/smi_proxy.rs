@@ -10,6 +10,6 @@
 //! Everything here is deterministic: text and `now` in, values out. The device's output is
 //! untrusted; the telnet byte layer is `crate::proto::telnet`; the listener is at the edge.
 
-// pub mod cli_session;
+pub mod cli_session;
 pub mod show_version;
 pub mod tailored;
