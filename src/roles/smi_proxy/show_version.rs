@@ -155,10 +155,9 @@ impl Found {
             }
             _ => {}
         }
-        if line.starts_with("Cisco IOS") || line.starts_with("IOS (tm)") {
-            if let Some(version) = banner_version(line) {
-                set(&mut self.version, Field::Version, number, version)?;
-            }
+        let banner = line.starts_with("Cisco IOS") || line.starts_with("IOS (tm)");
+        if let Some(version) = banner.then(|| banner_version(line)).flatten() {
+            set(&mut self.version, Field::Version, number, version)?;
         }
         if let Some(rest) = line.strip_prefix("System image file is ") {
             let path = rest.trim().trim_matches('"');

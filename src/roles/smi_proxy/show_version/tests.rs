@@ -7,8 +7,17 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// (fixture, PID, VID, serial, hostname, version).
-const EXPECTED: &[(&str, &str, Option<&str>, &str, &str, &str)] = &[
+/// One fixture's expected values: (file, PID, VID, serial, hostname, version).
+type Row = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const EXPECTED: &[Row] = &[
     (
         "c2960s-15.0-2-se.txt",
         "WS-C2960S-48LPS-L",
