@@ -4,6 +4,7 @@
 //!
 //! - [`cdp`]: Cisco Discovery Protocol frames (v1/v2), captured on the management network.
 //! - [`pnp`]: Cisco Plug-and-Play XML messages (`../shared/protocols/pnp.md`).
+//! - [`telnet`]: telnet stream filter for the SMI proxy's reverse-telnet session (RFC 854/855).
 //! - [`tftp`]: TFTP packets (RFC 1350, options per RFC 2347/2348).
 //! - [`vstack`]: Cisco Smart Install binary messages on TCP 4786
 //!   (`../shared/protocols/smart-install.md`).
@@ -11,5 +12,6 @@
 pub mod cdp;
 pub mod dhcp;
 pub mod pnp;
+pub mod telnet;
 pub mod tftp;
 pub mod vstack;
