@@ -566,8 +566,8 @@ pub fn hardened_config_name(mac: &[u8; 6]) -> String {
     format!("config-{}.cfg", hex::encode(mac))
 }
 
-/// Bounded, printable text.
-fn clean(text: &str) -> String {
+/// Bounded, printable text: control characters dropped, at most [`MAX_TEXT_CHARS`], trimmed.
+pub fn clean(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control())
         .take(MAX_TEXT_CHARS)

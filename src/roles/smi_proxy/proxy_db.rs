@@ -363,16 +363,6 @@ fn udi_text(udi: Option<&Udi>) -> String {
     udi.map_or_else(|| "-".to_owned(), Udi::to_string)
 }
 
-/// Bounded, printable text.
-fn bounded_text(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_TEXT_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
 /// Serde for `Option<Udi>` as its PnP text; a stored text that does not parse is an error.
 mod udi_text {
     use serde::{Deserialize as _, Deserializer, Serializer};
