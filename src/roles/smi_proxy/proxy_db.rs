@@ -242,7 +242,10 @@ impl ProxyDb {
         if let Some(ip) = ip {
             entry.ip = Some(ip);
         }
-        if let Some(name) = hostname.map(bounded_text).filter(|n| !n.is_empty()) {
+        if let Some(name) = hostname
+            .map(crate::roles::director::database::clean)
+            .filter(|n| !n.is_empty())
+        {
             entry.hostname = Some(name);
         }
         Ok(entry)
