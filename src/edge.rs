@@ -12,6 +12,7 @@ pub mod files;
 pub mod listener;
 pub mod netlink;
 pub mod pnp;
+pub mod reverse_telnet;
 pub mod sudi_verifier;
 pub mod tftp_client;
 pub mod tftp_server;
