@@ -9,7 +9,8 @@ use std::net::Ipv4Addr;
 
 use crate::config::doc::{Ctx, Node, Table, one_of};
 use crate::policy::smi_proxy::{
-    DEFAULT_PNP_PROFILE, DEFAULT_TELNET_PORT, ProxyAddress, ProxySettings, Role,
+    DEFAULT_PNP_PROFILE, DEFAULT_TELNET_PORT, MAX_WORD_BYTES, ProxyAddress, ProxySettings, Role,
+    is_word_byte,
 };
 
 /// Director-only sections of a policy file, refused with `role = "proxy"`.
@@ -131,7 +132,7 @@ fn integer(
 /// One IOS word: 1–64 printable ASCII characters, no spaces, no `?` (IOS help) — it is written
 /// into the clients' configuration.
 fn ios_word(s: &str) -> Result<String, &'static str> {
-    let ok = !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'?');
+    let ok = !s.is_empty() && s.len() <= MAX_WORD_BYTES && s.bytes().all(is_word_byte);
     if ok {
         Ok(s.to_owned())
     } else {

@@ -153,11 +153,6 @@ impl Director {
         Ok((director, rx))
     }
 
-    /// The settings in force.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// Where network reports go (the CDP listeners' and the TFTP server's callbacks).
     pub fn inputs(&self) -> mpsc::UnboundedSender<Input> {
         self.inputs.clone()
@@ -248,35 +243,53 @@ impl Director {
 
     /// Recomputes the readable files of `macs` and writes their image lists.
     fn refresh_grants(&self, db: &Database, macs: &[[u8; 6]]) {
-        let Ok(mut grants) = self.grants.write() else {
-            return;
-        };
+        // The files are written before the grants change (a client may read them as soon as it
+        // is granted) and outside the grants lock (the TFTP server reads it).
+        let mut updates = Vec::new();
         for mac in macs {
-            if let Some(ip) = grants.ip_of.remove(mac) {
-                grants.by_ip.remove(&ip);
-            }
             let Some(ip) = db.get(mac).and_then(|c| c.ip) else {
+                updates.push((*mac, None));
                 continue;
             };
-            let files: HashMap<String, Repository> = db
-                .readable_by(mac, &self.settings.policy)
-                .into_iter()
-                .collect();
             if let Some(plan) = db.plan(mac, &self.settings.policy) {
                 if let Some(name) = &plan.image_list_file {
-                    self.write_generated(name, plan.image_list.as_bytes());
+                    self.write_image_list(name, &plan.image_list);
                 }
                 if let (Some(seed), Some(name)) = (&plan.seed_config, &plan.assignment.config) {
                     self.write_hardened(seed, name, ip);
                 }
             }
+            let files: HashMap<String, Repository> = db
+                .readable_by(mac, &self.settings.policy)
+                .into_iter()
+                .collect();
+            updates.push((*mac, Some((ip, files))));
+        }
+        let Ok(mut grants) = self.grants.write() else {
+            return;
+        };
+        for (mac, update) in updates {
+            if let Some(ip) = grants.ip_of.remove(&mac) {
+                grants.by_ip.remove(&ip);
+            }
+            let Some((ip, files)) = update else {
+                continue;
+            };
             // Another client that held this address loses it.
-            if let Some((other, _)) = grants.by_ip.insert(ip, (*mac, files))
-                && other != *mac
+            if let Some((other, _)) = grants.by_ip.insert(ip, (mac, files))
+                && other != mac
             {
                 grants.ip_of.remove(&other);
             }
-            grants.ip_of.insert(*mac, ip);
+            grants.ip_of.insert(mac, ip);
+        }
+    }
+
+    /// Writes an image list once: its name is derived from its content, so an existing file is
+    /// current.
+    fn write_image_list(&self, name: &str, content: &str) {
+        if !self.settings.lists_dir.join(name).exists() {
+            self.write_generated(name, content.as_bytes());
         }
     }
 

@@ -28,6 +28,14 @@ pub enum ProxyAddress {
     Interface(String),
 }
 
+/// Longest IOS word (credential, profile name) written into a client's configuration.
+pub const MAX_WORD_BYTES: usize = 64;
+
+/// Whether `b` may appear in an IOS word: printable ASCII, no space, no `?` (IOS help).
+pub fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_graphic() && b != b'?'
+}
+
 /// Default of `pnp_profile` (the guide's default profile name).
 pub const DEFAULT_PNP_PROFILE: &str = "pnp-zero-touch";
 /// Default of `telnet_port` (the port of the guide's tailored configuration example).

@@ -450,27 +450,30 @@ impl Director {
             .filter(|(_, s)| *s == ClientOverride::Held)
             .map(|(m, _)| m.0)
             .collect();
-        let held_in_db: Vec<[u8; 6]> = {
+        let (held_in_db, known): (Vec<[u8; 6]>, Vec<bool>) = {
             let db = self.db.lock().await;
-            db.clients()
+            let in_db = db
+                .clients()
                 .iter()
                 .filter(|c| c.join == JoinState::Hold)
                 .map(|c| c.mac)
-                .collect()
+                .collect();
+            (in_db, held.iter().map(|m| db.get(m).is_some()).collect())
         };
+        // Held clients not in the database yet (held at DHCP, no lease) are allowed here;
+        // `set_join` stores the others' overrides with their records.
+        {
+            let mut store = self.store.lock().await;
+            for (mac, _) in held.iter().zip(&known).filter(|(_, k)| !**k) {
+                store.set_client_override(&Mac(*mac), Some(ClientOverride::Allowed))?;
+            }
+        }
         let mut macs = held;
         macs.extend(held_in_db);
         macs.sort_unstable();
         macs.dedup();
         if macs.is_empty() {
             return Ok(Vec::new());
-        }
-        // Held clients not in the database yet (held at DHCP, no lease) are allowed too.
-        {
-            let mut store = self.store.lock().await;
-            for mac in &macs {
-                store.set_client_override(&Mac(*mac), Some(ClientOverride::Allowed))?;
-            }
         }
         self.set_join(
             &Selector::Macs(macs),

@@ -480,11 +480,6 @@ impl Database {
         Some(client)
     }
 
-    /// Removes the client with `mac` (e.g. after its replacement took over).
-    pub fn remove(&mut self, mac: &[u8; 6]) -> Option<Client> {
-        self.clients.remove(mac)
-    }
-
     fn entry(&mut self, mac: [u8; 6], join: JoinState, now: DateTime<Utc>) -> &mut Client {
         let next = &mut self.next_index;
         self.clients.entry(mac).or_insert_with(|| {

@@ -293,7 +293,8 @@ fn reference_time(at: DateTime<Utc>) -> String {
     at.format("%H:%M:%S UTC %b %-d %Y").to_string()
 }
 
-fn ip_text(ip: Option<IpAddr>) -> String {
+/// An address for a view column, `-` when unknown.
+pub(crate) fn ip_text(ip: Option<IpAddr>) -> String {
     ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string())
 }
 

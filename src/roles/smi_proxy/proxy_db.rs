@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::identity::Udi;
 use crate::roles::director::Health;
 pub use crate::roles::director::database::MAX_TEXT_CHARS;
-use crate::roles::director::views::cisco_mac;
+use crate::roles::director::views::{cisco_mac, ip_text};
 
 /// The PnP conversation state of one proxied client, as `show vstack proxy-db` prints it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -356,10 +356,6 @@ fn entry_detail(e: &ProxyEntry) -> String {
 /// The hostname column: the learned name, or `Switch` (the IOS default) when unknown.
 fn hostname(e: &ProxyEntry) -> &str {
     e.hostname.as_deref().unwrap_or("Switch")
-}
-
-fn ip_text(ip: Option<IpAddr>) -> String {
-    ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string())
 }
 
 fn udi_text(udi: Option<&Udi>) -> String {

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 /// The longest username or password accepted (IOS allows up to 64 characters for usernames).
-pub const MAX_CREDENTIAL_BYTES: usize = 64;
+pub const MAX_CREDENTIAL_BYTES: usize = crate::policy::smi_proxy::MAX_WORD_BYTES;
 /// The file name the reference gives the tailored configuration.
 pub const FILE_NAME: &str = "client_cfg_pnp.txt";
 
@@ -199,7 +199,7 @@ fn checked(field: CredentialField, value: &str) -> Result<String, TailoredError>
     }
     match value
         .bytes()
-        .position(|b| !b.is_ascii_graphic() || b == b'?')
+        .position(|b| !crate::policy::smi_proxy::is_word_byte(b))
     {
         Some(offset) => Err(TailoredError::BadCharacter { field, offset }),
         None => Ok(value.to_owned()),
