@@ -8,6 +8,7 @@
 pub mod dhcp;
 mod director;
 mod firewall;
+mod smi_proxy;
 mod tftp;
 
 use std::net::SocketAddr;
@@ -65,6 +66,9 @@ pub enum ServeError {
     /// The Smart Install director is misconfigured or its CDP capture failed.
     #[error("smart install director: {0}")]
     Director(String),
+    /// The SMI proxy is misconfigured, or its listener, certificates or CDP capture failed.
+    #[error("SMI proxy: {0}")]
+    SmiProxy(String),
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -270,15 +274,23 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     }
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
     let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
-    let tftp_authorizer = running
-        .as_ref()
-        .map(|r| Arc::clone(&r.director) as Arc<dyn crate::edge::tftp_server::Authorizer>);
+    let proxy = smi_proxy::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
+    let tftp_authorizer = match (&running, &proxy) {
+        (Some(r), _) => {
+            Some(Arc::clone(&r.director) as Arc<dyn crate::edge::tftp_server::Authorizer>)
+        }
+        (None, Some(p)) => {
+            Some(Arc::clone(&p.proxy) as Arc<dyn crate::edge::tftp_server::Authorizer>)
+        }
+        (None, None) => None,
+    };
     let tftp_bound =
         tftp::start(&config.tftp, tftp_authorizer, &audit, &mut tasks, &stop_rx).await?;
     let running_director = running.as_ref().map(|r| Arc::clone(&r.director));
     let dhcp = dhcp::start(
         &config,
         running_director,
+        proxy.as_ref().map(|p| Arc::clone(&p.proxy)),
         &store,
         &audit,
         &mut tasks,
@@ -317,6 +329,9 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let _ = stop_tx.send(true);
     if let Some(running) = &running {
         running.stop();
+    }
+    if let Some(proxy) = &proxy {
+        proxy.stop();
     }
     while tasks.join_next().await.is_some() {}
     // The listeners are done: store the last queued device changes.

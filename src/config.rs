@@ -22,6 +22,7 @@ mod join_window;
 mod pnp;
 mod policy_file;
 pub mod si_director;
+pub mod si_proxy;
 mod smart_install;
 mod smi_proxy;
 #[cfg(test)]
@@ -194,6 +195,8 @@ pub struct GatewayConfig {
     pub dhcp: Option<dhcp::DhcpConfig>,
     /// The Smart Install director (`[smart_install_director]`).
     pub director: si_director::DirectorConfig,
+    /// How the SMI PnP proxy runs (`[smart_install_proxy]`; used in proxy mode).
+    pub smi_proxy: si_proxy::ProxyGatewayConfig,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.

@@ -13,6 +13,7 @@ pub mod listener;
 pub mod netlink;
 pub mod pnp;
 pub mod reverse_telnet;
+pub mod smi_proxy;
 pub mod sudi_verifier;
 pub mod tftp_client;
 pub mod tftp_server;

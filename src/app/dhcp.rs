@@ -60,6 +60,7 @@ impl Decide for JoinWindowDecider {
 pub(super) async fn start(
     config: &GatewayConfig,
     director: Option<Arc<Director>>,
+    proxy: Option<Arc<crate::edge::smi_proxy::SmiProxy>>,
     store: &Arc<Mutex<SqliteStore>>,
     audit: &Arc<Mutex<AuditLog>>,
     tasks: &mut JoinSet<()>,
@@ -86,14 +87,20 @@ pub(super) async fn start(
         ),
     };
     let (store, audit) = (Arc::clone(store), Arc::clone(audit));
-    let restored = match director {
-        Some(director) => {
+    let restored = match (director, proxy) {
+        (None, Some(proxy)) => {
+            let service = DhcpService::bind(dhcp.clone(), store, audit, proxy).await?;
+            let restored = service.lease_count();
+            tasks.spawn(service.run(stop.clone()));
+            restored
+        }
+        (Some(director), _) => {
             let service = DhcpService::bind(dhcp.clone(), store, audit, director).await?;
             let restored = service.lease_count();
             tasks.spawn(service.run(stop.clone()));
             restored
         }
-        None => {
+        (None, None) => {
             let service = DhcpService::bind(dhcp.clone(), store, audit, decider).await?;
             let restored = service.lease_count();
             tasks.spawn(service.run(stop.clone()));

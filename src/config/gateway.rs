@@ -80,6 +80,9 @@ pub(super) fn parse(
         "smart_install_director",
         crate::config::si_director::parse,
     );
+    let smi_proxy = root.with_section(&mut cx, "smart_install_proxy", |cx, t| {
+        crate::config::si_proxy::parse(cx, t, &data_dir)
+    });
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -128,6 +131,7 @@ pub(super) fn parse(
         tftp,
         dhcp,
         director,
+        smi_proxy,
     })
 }
 
@@ -349,7 +353,7 @@ fn listen_or_off(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, default: SocketAddr) -
 }
 
 /// Takes `key` as a non-empty path string (unresolved).
-fn path_key(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &str) -> Option<PathBuf> {
+pub(super) fn path_key(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &str) -> Option<PathBuf> {
     t.parse(cx, key, non_empty_path)
 }
 

@@ -80,15 +80,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> DirectorConfig {
             port
         })
         .unwrap_or(d.client_port);
-    let tftp_address = t.parse(cx, "tftp_address", |s: &str| {
-        let ip = s
-            .parse::<Ipv4Addr>()
-            .map_err(|_| "must be an IPv4 address")?;
-        if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() {
-            return Err("must be a specific unicast address");
-        }
-        Ok(ip)
-    });
+    let tftp_address = t.parse(cx, "tftp_address", tftp_address);
     let backup = t.bool(cx, "backup").unwrap_or(d.backup);
     let backup_on_start = t.bool(cx, "backup_on_start").unwrap_or(d.backup_on_start);
     let backup_interval = match t.take("backup_interval") {
@@ -112,6 +104,18 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> DirectorConfig {
         backup_interval,
         backup_timeout,
     }
+}
+
+/// The address clients reach ztpgate's TFTP server at: a specific unicast IPv4 address (Smart
+/// Install URLs and DHCP options carry IPv4).
+pub(super) fn tftp_address(s: &str) -> Result<Ipv4Addr, &'static str> {
+    let ip = s
+        .parse::<Ipv4Addr>()
+        .map_err(|_| "must be an IPv4 address")?;
+    if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() {
+        return Err("must be a specific unicast address");
+    }
+    Ok(ip)
 }
 
 /// A network interface name as the kernel accepts it (1–15 bytes, no `/`, whitespace or `:`).

@@ -175,6 +175,49 @@ impl ImageDeliveryPolicy {
         )
     }
 
+    /// Decides on a URL an upstream PnP server handed the SMI proxy for a legacy client
+    /// (`config-upgrade`, `image-install`): it must parse, be HTTPS — whatever `schemes` allows
+    /// for devices, the proxy itself fetches upstream only over HTTPS and never rewrites — and
+    /// name an allowed host. The PnP protocol carries only an MD5 checksum, which cannot satisfy
+    /// the sha256/sha512 rule; the proxy verifies it after the download, and the bytes are bound
+    /// to the server by the certificate-verified TLS connection they arrive on.
+    pub fn decide_upstream(&self, url: &str) -> Decision<DeliveryVerdict> {
+        let parsed = match url::parse(url) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                return self.deny(
+                    "url-unparseable",
+                    format!("URL {:?} rejected: {err}", shorten(url)),
+                );
+            }
+        };
+        if parsed.scheme != Scheme::Https {
+            return self.deny(
+                "https-only",
+                format!(
+                    "the SMI proxy fetches from PnP servers over https only, not {}",
+                    parsed.scheme.as_str()
+                ),
+            );
+        }
+        if !self.allowed_hosts.contains_host(parsed.host) {
+            return self.deny(
+                "host-allowlist",
+                format!("host {} not in image_delivery.allowed_hosts", parsed.host),
+            );
+        }
+        Decision::new(
+            DeliveryVerdict::Allow,
+            rule("allowed"),
+            self.mode,
+            format!(
+                "https from allowed host {} for an SMI proxy client (PnP checksum verified after \
+                 download)",
+                parsed.host
+            ),
+        )
+    }
+
     fn legacy_exception(
         &self,
         url: &Url<'_>,
@@ -385,6 +428,25 @@ mod tests {
             device: None,
             legacy_smart_install: false,
         }
+    }
+
+    #[test]
+    fn upstream_urls_must_be_https_from_an_allowed_host_whatever_the_schemes() {
+        let mut p = policy();
+        p.schemes.push(Scheme::Http);
+        p.rewrite_cleartext_to = Some("https://gw/cache".into());
+        let ok = p.decide_upstream("https://images.example.net/c2960x.bin");
+        assert_eq!(ok.verdict, DeliveryVerdict::Allow);
+        assert_eq!(ok.rule.to_string(), "image_delivery/allowed");
+        let http = p.decide_upstream("http://images.example.net/c2960x.bin");
+        assert_eq!(http.verdict, DeliveryVerdict::Deny);
+        assert_eq!(http.rule.to_string(), "image_delivery/https-only");
+        let tftp = p.decide_upstream("tftp://10.7.0.5/c2960x.bin");
+        assert_eq!(tftp.rule.to_string(), "image_delivery/https-only");
+        let host = p.decide_upstream("https://evil.example/c2960x.bin");
+        assert_eq!(host.rule.to_string(), "image_delivery/host-allowlist");
+        let junk = p.decide_upstream("not a url");
+        assert_eq!(junk.rule.to_string(), "image_delivery/url-unparseable");
     }
 
     #[test]

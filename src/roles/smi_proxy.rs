@@ -16,6 +16,7 @@
 
 pub mod cli_session;
 pub mod proxy_db;
+pub mod respond;
 pub mod services;
 pub mod show_version;
 pub mod tailored;

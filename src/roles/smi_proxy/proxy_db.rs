@@ -77,6 +77,12 @@ pub struct ProxyEntry {
     pub first_seen: DateTime<Utc>,
     /// When the proxy last heard of the client.
     pub last_seen: DateTime<Utc>,
+    /// The software version the client runs, as its `show version` reported it.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The image file the client runs (from `show version`, or the image the proxy installed).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 impl ProxyEntry {
@@ -91,6 +97,8 @@ impl ProxyEntry {
             state: EntryState::NoState,
             first_seen: now,
             last_seen: now,
+            version: None,
+            image: None,
         }
     }
 }
@@ -261,6 +269,28 @@ impl ProxyDb {
         let entry = self.entry_mut(mac)?;
         entry.state = state;
         entry.last_seen = entry.last_seen.max(now);
+        Ok(entry)
+    }
+
+    /// Records the software the client runs (`None` keeps the known value), bounded like the
+    /// other device-reported text.
+    pub fn set_software(
+        &mut self,
+        mac: &[u8; 6],
+        version: Option<&str>,
+        image: Option<&str>,
+    ) -> Result<&ProxyEntry, ProxyDbError> {
+        let clean = |v: Option<&str>| {
+            v.map(crate::roles::director::database::clean)
+                .filter(|v| !v.is_empty())
+        };
+        let entry = self.entry_mut(mac)?;
+        if let Some(v) = clean(version) {
+            entry.version = Some(v);
+        }
+        if let Some(i) = clean(image) {
+            entry.image = Some(i);
+        }
         Ok(entry)
     }
 
