@@ -14,11 +14,19 @@
 //! (a race real deployments hit). Then it checks the running version and only moves on when it is
 //! the one installed.
 //!
+//! Configuration: a `config` step applies the day-0 configuration to the running configuration
+//! and, when `persist`, copies it to startup with cli-exec. An SMI proxy speaking for a legacy
+//! Smart Install client cannot write the running configuration and answers
+//! `XSVC_ERROR_CONFIG_UPGRADE_UNSUPPORTED`; the step then sends the same config-upgrade once more
+//! toward startup, with no copy afterwards (smi-proxy reference, "Unsupported Services").
+//!
 //! Inputs: the device's stored [`Context`] and state, messages already parsed and — by the caller
 //! — checked against the device's authenticated identity, `now` and a fresh nonce. Pure: URLs,
 //! configurations and SUDI verification come through [`Provisioner`].
 
 mod steps;
+
+use steps::{CONFIG_UPGRADE_UNSUPPORTED, ConfigPhase};
 #[cfg(test)]
 mod tests;
 
@@ -285,6 +293,9 @@ impl Engine<'_> {
     ) -> Result<Progress, Failure> {
         let step = self.plan.get(ctx.step);
         if !resp.success {
+            if let Some(retry) = startup_retry(ctx, resp, step) {
+                return Ok(retry);
+            }
             return Err(failure(resp, step));
         }
         if let ResponseBody::DeviceInfo(info) = &resp.body {
@@ -347,17 +358,19 @@ impl Engine<'_> {
             Some(Step::File { destination, .. }) => {
                 Ok(Progress::Advance(format!("file copied to {destination}")))
             }
-            Some(Step::Config { persist, .. }) => {
-                ctx.phase += 1;
-                if ctx.phase == 1 && *persist {
+            Some(Step::Config { persist, .. }) => match ConfigPhase::of(ctx.phase) {
+                Some(ConfigPhase::ApplyRunning) if *persist => {
+                    ctx.phase = ConfigPhase::Persist.stored();
                     Ok(Progress::Stay(
                         DeviceState::ConfigPersisting,
                         Some("day-0 configuration applied".into()),
                     ))
-                } else {
-                    Ok(Progress::Advance("day-0 configuration in place".into()))
                 }
-            }
+                Some(ConfigPhase::ApplyStartup) => Ok(Progress::Advance(
+                    "day-0 configuration written to startup".into(),
+                )),
+                _ => Ok(Progress::Advance("day-0 configuration in place".into())),
+            },
             Some(Step::Finish(_)) | None => Ok(Progress::Stay(DeviceState::Finished, None)),
         }
     }
@@ -564,6 +577,29 @@ fn failure(resp: &WorkResponse, step: Option<&Step>) -> Failure {
     }
     let step = step.map_or("plan", step_name);
     Failure::Failed(format!("{step}: {service} failed: {}", text.trim()))
+}
+
+/// A config step whose config-upgrade toward the running configuration the agent does not support
+/// (an SMI proxy for a legacy client) moves to its startup phase, once; any other failure is none
+/// of this function's business.
+fn startup_retry(ctx: &mut Context, resp: &WorkResponse, step: Option<&Step>) -> Option<Progress> {
+    let unsupported = resp
+        .error
+        .as_ref()
+        .and_then(|e| e.code_text.as_deref())
+        .is_some_and(|c| c.trim() == CONFIG_UPGRADE_UNSUPPORTED);
+    let retry = unsupported
+        && resp.service == Service::ConfigUpgrade
+        && matches!(step, Some(Step::Config { .. }))
+        && ConfigPhase::of(ctx.phase) == Some(ConfigPhase::ApplyRunning);
+    if !retry {
+        return None;
+    }
+    ctx.phase = ConfigPhase::ApplyStartup.stored();
+    Some(Progress::Stay(
+        DeviceState::ConfigApplying,
+        Some("running config not supported by the agent; retrying toward startup".into()),
+    ))
 }
 
 fn reply_request(
