@@ -24,9 +24,10 @@
 //! — checked against the device's authenticated identity, `now` and a fresh nonce. Pure: URLs,
 //! configurations and SUDI verification come through [`Provisioner`].
 
+mod config;
 mod steps;
 
-use steps::{CONFIG_UPGRADE_UNSUPPORTED, ConfigPhase};
+use config::{ConfigPhase, startup_retry};
 #[cfg(test)]
 mod tests;
 
@@ -577,29 +578,6 @@ fn failure(resp: &WorkResponse, step: Option<&Step>) -> Failure {
     }
     let step = step.map_or("plan", step_name);
     Failure::Failed(format!("{step}: {service} failed: {}", text.trim()))
-}
-
-/// A config step whose config-upgrade toward the running configuration the agent does not support
-/// (an SMI proxy for a legacy client) moves to its startup phase, once; any other failure is none
-/// of this function's business.
-fn startup_retry(ctx: &mut Context, resp: &WorkResponse, step: Option<&Step>) -> Option<Progress> {
-    let unsupported = resp
-        .error
-        .as_ref()
-        .and_then(|e| e.code_text.as_deref())
-        .is_some_and(|c| c.trim() == CONFIG_UPGRADE_UNSUPPORTED);
-    let retry = unsupported
-        && resp.service == Service::ConfigUpgrade
-        && matches!(step, Some(Step::Config { .. }))
-        && ConfigPhase::of(ctx.phase) == Some(ConfigPhase::ApplyRunning);
-    if !retry {
-        return None;
-    }
-    ctx.phase = ConfigPhase::ApplyStartup.stored();
-    Some(Progress::Stay(
-        DeviceState::ConfigApplying,
-        Some("running config not supported by the agent; retrying toward startup".into()),
-    ))
 }
 
 fn reply_request(

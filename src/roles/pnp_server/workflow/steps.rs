@@ -4,10 +4,11 @@
 use crate::policy::provision::Step;
 use crate::proto::pnp::common::Reload;
 use crate::proto::pnp::{
-    AfterOperation, ApplyTo, CliExec, ConfigUpgrade, DeviceAuthRequest, DeviceInfoType,
-    FileLocation, FileTransfer, ImageInstall, ServiceRequest,
+    AfterOperation, ApplyTo, CliExec, DeviceAuthRequest, DeviceInfoType, FileLocation,
+    FileTransfer, ImageInstall, ServiceRequest,
 };
 use crate::roles::pnp_server::state::{Context, DeviceState};
+use crate::roles::pnp_server::workflow::config::ConfigPhase;
 use crate::roles::pnp_server::workflow::{
     Engine, Next, Provisioner, challenge_of, fs_key, info, info_type,
 };
@@ -130,68 +131,3 @@ impl Engine<'_> {
         }
     }
 }
-
-impl Engine<'_> {
-    /// The day-0 configuration as a config-upgrade applied to `target`.
-    fn config_upgrade(&self, p: &mut dyn Provisioner, template_dir: &str, target: ApplyTo) -> Next {
-        let dev = self.device;
-        match p.config(dev.serial, dev.pid, template_dir) {
-            Ok(file) => Next::send(
-                ServiceRequest::ConfigUpgrade(ConfigUpgrade {
-                    details: None,
-                    source: crate::proto::pnp::Source {
-                        file: FileLocation::Location(file.url),
-                        checksum: file.md5,
-                    },
-                    apply_to: Some(target),
-                    abort_on_syntax_fault: true,
-                    after: AfterOperation::NoReload,
-                }),
-                DeviceState::ConfigApplying,
-            ),
-            Err(e) => Next::Fail(format!("config: {e}")),
-        }
-    }
-}
-
-/// The phases of a `config` step, stored as [`Context::phase`].
-///
-/// A PnP agent applies the configuration to the running configuration, then the server copies it
-/// to startup (`persist`). An SMI proxy speaking for a legacy Smart Install client can only write
-/// the startup configuration: it answers the running-config request with
-/// [`CONFIG_UPGRADE_UNSUPPORTED`], and the step retries once toward startup, with no copy
-/// afterwards (the configuration already is in startup, and the proxy does not run cli-exec).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum ConfigPhase {
-    /// config-upgrade with `applyTo running`.
-    ApplyRunning,
-    /// `copy running-config startup-config` through cli-exec (only when `persist`).
-    Persist,
-    /// config-upgrade with `applyTo startup`, after the agent refused the running configuration.
-    ApplyStartup,
-}
-
-impl ConfigPhase {
-    /// The phase stored as `phase`, if it names one.
-    pub(super) fn of(phase: u32) -> Option<Self> {
-        match phase {
-            0 => Some(Self::ApplyRunning),
-            1 => Some(Self::Persist),
-            2 => Some(Self::ApplyStartup),
-            _ => None,
-        }
-    }
-
-    /// The value stored in [`Context::phase`].
-    pub(super) fn stored(self) -> u32 {
-        match self {
-            Self::ApplyRunning => 0,
-            Self::Persist => 1,
-            Self::ApplyStartup => 2,
-        }
-    }
-}
-
-/// The `errorCode` an SMI proxy answers a config-upgrade toward the running configuration with
-/// (smi-proxy reference, "Unsupported Services").
-pub(super) const CONFIG_UPGRADE_UNSUPPORTED: &str = "XSVC_ERROR_CONFIG_UPGRADE_UNSUPPORTED";

@@ -554,3 +554,20 @@ fn other_unsupported_errors_do_not_trigger_the_startup_retry() {
     let out = run.answer("config-upgrade", &c, false, err);
     assert!(matches!(&out.state, DeviceState::Failed(_)), "{out:?}");
 }
+
+#[test]
+fn startup_retry_survives_a_restart() {
+    let plan = config_plan();
+    let mut run = Run::new(&plan);
+    refused_running(&mut run);
+    let stored_ctx = serde_json::to_string(&run.ctx).unwrap();
+    let mut resumed = Run::new(&plan);
+    resumed.state = run.state.to_string().parse().unwrap();
+    resumed.ctx = serde_json::from_str(&stored_ctx).unwrap();
+    resumed.n = run.n;
+    let (out, _) = resumed.ask(false);
+    let ServiceRequest::ConfigUpgrade(cu) = request_of(&out) else {
+        panic!("{out:?}")
+    };
+    assert_eq!(cu.apply_to, Some(ApplyTo::Startup));
+}
