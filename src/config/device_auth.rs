@@ -1,6 +1,6 @@
 //! The `[device_auth]` section of a policy file: trust-anchor references, certificate and UDI
-//! requirements, serial and PID allow/deny lists and the `danger_*` legacy-SUDI exceptions
-//! (`crate::policy::auth`).
+//! requirements, serial and PID allow/deny lists, trusted SMI proxies (`smi_proxies`) and the
+//! `danger_*` legacy-SUDI exceptions (`crate::policy::auth`).
 //!
 //! Operator input, trusted but validated. Weakening knobs must be spelled out in full: a pinned
 //! root list without its knob, or the knob without pins, is an error.
@@ -37,6 +37,7 @@ pub(super) fn parse(
         ("deny_serials", &mut policy.deny_serials),
         ("allow_pids", &mut policy.allow_pids),
         ("deny_pids", &mut policy.deny_pids),
+        ("smi_proxies", &mut policy.smi_proxies),
     ];
     for (key, list) in lists {
         if let Some(patterns) = t.strings(cx, key, id_pattern) {

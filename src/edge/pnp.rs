@@ -5,7 +5,15 @@
 //! Bodies are attacker-controlled: capped at [`MAX_BODY_BYTES`] before parsing, parsed by the
 //! bounded `proto::pnp` reader. A device is identified by its verified certificate when it has
 //! one; the UDI it claims must match it (policy `udi_must_match_certificate`), otherwise the
-//! message is rejected, audited, and never reaches the workflow. Device state lives in the
+//! message is rejected, audited, and never reaches the workflow.
+//!
+//! SMI proxies: a certificate listed in `device_auth.smi_proxies` may claim other devices' UDIs
+//! (one ztpgate SMI proxy speaking for many legacy Smart Install clients). The claimed device is
+//! then provisioned as claimed, without a verified certificate of its own: a legacy client behind a
+//! proxy cannot sign a device-auth challenge or run `show platform sudi` (the proxy relays neither
+//! service), so when the policy demands such a proof the plan fails at once with a note saying so,
+//! instead of waiting for a proof that can never come. Its history notes and audit entries name the
+//! proxy. Device state lives in the
 //! [`directory::Directory`] and the store behind it, so a restart resumes every device where it
 //! was; messages of different devices run in parallel, messages of one device one at a time.
 
@@ -150,12 +158,15 @@ impl PnpServer {
             certificate: status,
             claimed_udi: Some(&claimed),
         });
-        let cert_verified = matches!(decision.verdict, AuthVerdict::Authenticated(_));
-        let (serial, pid) = match &decision.verdict {
-            AuthVerdict::Authenticated(id) => (id.sn().to_owned(), id.pid().to_owned()),
-            AuthVerdict::Unauthenticated => (claimed.sn.clone(), claimed.pid.clone()),
+        let subject = match &decision.verdict {
+            AuthVerdict::Authenticated(id) => Subject::new(id.sn(), id.pid(), true),
+            AuthVerdict::Unauthenticated => Subject::new(&claimed.sn, &claimed.pid, false),
+            AuthVerdict::Proxied { proxy, device } => Subject {
+                proxy: Some(proxy.to_string()),
+                ..Subject::new(&device.sn, &device.pid, false)
+            },
             AuthVerdict::Reject(_) if decision.mode == crate::policy::Mode::Audit => {
-                (claimed.sn.clone(), claimed.pid.clone())
+                Subject::new(&claimed.sn, &claimed.pid, false)
             }
             AuthVerdict::Reject(_) => {
                 let rule = decision.rule.name.clone();
@@ -164,9 +175,8 @@ impl PnpServer {
             }
         };
         let header = Header::new(&claimed);
-        let outcome = self
-            .run(&msg, &claimed, &serial, &pid, cert_verified, conn)
-            .await;
+        let outcome = self.run(&msg, &claimed, &subject, conn).await;
+        let serial = &subject.serial;
         match outcome {
             Ok(Reply::Request(r)) => reply(StatusCode::OK, r.render(&header)),
             Ok(Reply::Bye(b)) => reply(StatusCode::OK, b.render(&header)),
@@ -203,11 +213,11 @@ impl PnpServer {
         &self,
         msg: &AgentMessage,
         claimed: &Udi,
-        serial: &str,
-        pid: &str,
-        cert_verified: bool,
+        subject: &Subject,
         conn: &ConnInfo,
     ) -> Result<Reply, String> {
+        let (serial, pid) = (subject.serial.as_str(), subject.pid.as_str());
+        let via = subject.proxy.as_deref();
         let now = crate::clock::now_utc();
         let udi = claimed.to_string();
         let slot = self
@@ -238,9 +248,16 @@ impl PnpServer {
                     dev.profile = Some(profile);
                     dev.state = DeviceState::New;
                     dev.ctx = Context {
-                        proofs: self.policy.device_auth.proofs_needed(cert_verified),
+                        proofs: self.policy.device_auth.proofs_needed(subject.cert_verified),
                         ..Context::default()
                     };
+                    if let Some(proxy) = via {
+                        notes.push(format!("through SMI proxy {proxy} (device_auth/smi-proxy)"));
+                        if let Some(why) = proofs_through_proxy(&dev.ctx.proofs) {
+                            dev.state = DeviceState::Failed(why.clone());
+                            notes.push(why);
+                        }
+                    }
                 }
                 (verdict, why) => {
                     let (parked, minutes) = match verdict {
@@ -256,7 +273,8 @@ impl PnpServer {
                     self.save(&dev, &before, &why, now).await?;
                     drop(dev);
                     let verdict = if parked { "park" } else { "deny" };
-                    self.record(conn, serial, verdict, "provision", &why).await;
+                    self.record(conn, serial, verdict, "provision", &why, via)
+                        .await;
                     return reply;
                 }
             }
@@ -326,7 +344,7 @@ impl PnpServer {
         let state = changed.then(|| dev.state.to_string());
         drop(dev);
         if let Some(state) = state {
-            self.record(conn, serial, &state, "pnp-workflow", &note)
+            self.record(conn, serial, &state, "pnp-workflow", &note, via)
                 .await;
         }
         Ok(outcome.reply)
@@ -392,12 +410,62 @@ impl PnpServer {
 
     async fn deny(&self, conn: &ConnInfo, device: &str, rule: &str, reason: &str) {
         tracing::info!(peer = %conn.peer, device, rule, reason, "PnP message refused");
-        self.record(conn, device, "deny", rule, reason).await;
+        self.record(conn, device, "deny", rule, reason, None).await;
     }
 
-    async fn record(&self, conn: &ConnInfo, device: &str, verdict: &str, rule: &str, reason: &str) {
-        record(&self.audit, conn, device, verdict, rule, reason).await;
+    async fn record(
+        &self,
+        conn: &ConnInfo,
+        device: &str,
+        verdict: &str,
+        rule: &str,
+        reason: &str,
+        via: Option<&str>,
+    ) {
+        let entry = Audited {
+            device,
+            verdict,
+            rule,
+            reason,
+            via,
+        };
+        record_entry(&self.audit, conn, &entry).await;
     }
+}
+
+/// The device a message provisions.
+struct Subject {
+    /// Serial number: the certificate's, or the claimed one.
+    serial: String,
+    /// PID, likewise.
+    pid: String,
+    /// The device itself presented a verified certificate (counts as the `tls-certificate` proof).
+    cert_verified: bool,
+    /// The SMI proxy speaking for the device, when one does.
+    proxy: Option<String>,
+}
+
+impl Subject {
+    fn new(serial: &str, pid: &str, cert_verified: bool) -> Self {
+        Self {
+            serial: serial.to_owned(),
+            pid: pid.to_owned(),
+            cert_verified,
+            proxy: None,
+        }
+    }
+}
+
+/// Why a plan demanding service proofs cannot run through an SMI proxy, if it demands any.
+fn proofs_through_proxy(proofs: &[AuthMethod]) -> Option<String> {
+    let names: Vec<&str> = proofs.iter().map(|m| m.as_str()).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "device_auth.methods demands {} but the device speaks through an SMI proxy, \
+             which cannot relay SUDI proofs for a legacy client",
+            names.join(", ")
+        )
+    })
 }
 
 fn backoff(msg: &AgentMessage, why: &str, minutes: u32) -> Result<Reply, String> {
@@ -446,14 +514,39 @@ pub(crate) async fn record(
     rule: &str,
     reason: &str,
 ) {
+    let entry = Audited {
+        device,
+        verdict,
+        rule,
+        reason,
+        via: None,
+    };
+    record_entry(audit, conn, &entry).await;
+}
+
+/// One PnP decision for the audit log.
+struct Audited<'a> {
+    device: &'a str,
+    verdict: &'a str,
+    rule: &'a str,
+    reason: &'a str,
+    /// The SMI proxy the device spoke through, recorded as `detail.smi_proxy`.
+    via: Option<&'a str>,
+}
+
+async fn record_entry(audit: &Mutex<AuditLog>, conn: &ConnInfo, a: &Audited<'_>) {
+    let mut detail = serde_json::json!({"peer": conn.peer.to_string(), "reason": a.reason});
+    if let Some(proxy) = a.via {
+        detail["smi_proxy"] = serde_json::Value::from(proxy);
+    }
     let entry = AuditEntry {
         kind: EntryKind::Decision,
         area: "pnp".into(),
-        verdict: verdict.into(),
-        rule: rule.into(),
+        verdict: a.verdict.into(),
+        rule: a.rule.into(),
         mode: "enforce".into(),
-        actor: device.into(),
-        detail: serde_json::json!({"peer": conn.peer.to_string(), "reason": reason}),
+        actor: a.device.into(),
+        detail,
     };
     if let Err(err) = audit.lock().await.append(entry, crate::clock::now_utc()) {
         tracing::error!(%err, "cannot write the audit log");

@@ -16,6 +16,13 @@
 //! allow) → allow lists (`allow-serials`, `allow-pids`) → claimed UDI differs from the certificate
 //! (`udi-mismatch`) → [`AuthVerdict::Authenticated`] (`authenticated`). All rules share the policy's
 //! mode.
+//!
+//! Trusted SMI proxies (`smi_proxies`): a ztpgate in SMI-proxy mode speaks PnP for many legacy
+//! Smart Install clients over one TLS connection with its own certificate, claiming each client's
+//! UDI. When the verified certificate's serial matches `smi_proxies` and the claimed UDI is not
+//! the certificate's, the chain checks above still apply to the proxy's certificate, then the deny
+//! and allow lists apply to the CLAIMED PID and SN (not the proxy's) and the verdict is
+//! [`AuthVerdict::Proxied`] (`smi-proxy`). A proxy claiming its own UDI follows the ordinary order.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -78,6 +85,9 @@ pub struct DeviceAuthPolicy {
     pub danger_accept_sha1_legacy_sudi: Vec<[u8; 32]>,
     /// Ignore notAfter of IDevID (SUDI) certificates, as IEEE 802.1AR intends them for life.
     pub danger_ignore_idevid_not_after: bool,
+    /// Serials of trusted SMI proxies' certificates: a connection whose verified certificate
+    /// matches one may claim UDIs other than its own (see [`AuthVerdict::Proxied`]). Default: none.
+    pub smi_proxies: Vec<IdPattern>,
     /// The ways a device may prove its SUDI. Default: the TLS client certificate.
     pub methods: Vec<AuthMethod>,
     /// Whether any one of `methods` suffices or all are needed. Default: any.
@@ -153,6 +163,7 @@ impl Default for DeviceAuthPolicy {
             deny_pids: Vec::new(),
             danger_accept_sha1_legacy_sudi: Vec::new(),
             danger_ignore_idevid_not_after: false,
+            smi_proxies: Vec::new(),
             methods: vec![AuthMethod::TlsCertificate],
             methods_required: MethodsRequired::Any,
         }
@@ -191,6 +202,9 @@ impl DeviceAuthPolicy {
         if let Some(denial) = self.check_chain(chain) {
             return denial;
         }
+        if let Some(proxied) = self.proxied(chain, ev.claimed_udi) {
+            return proxied;
+        }
         if let Some(denial) = self.check_lists(&chain.identity) {
             return denial;
         }
@@ -218,6 +232,40 @@ impl DeviceAuthPolicy {
             out.push("danger_ignore_idevid_not_after");
         }
         out
+    }
+
+    /// A trusted SMI proxy claiming another device's UDI: the lists decide on the claimed device.
+    /// `None` when the certificate is no proxy's, or it claims nothing or its own UDI.
+    fn proxied(
+        &self,
+        chain: &VerifiedChain,
+        claimed: Option<&Udi>,
+    ) -> Option<Decision<AuthVerdict>> {
+        let claimed = claimed.filter(|udi| !chain.identity.matches(udi))?;
+        let pattern = self
+            .smi_proxies
+            .iter()
+            .find(|p| p.matches(&chain.identity.sn))?;
+        let device = CertIdentity {
+            pid: claimed.pid.clone(),
+            sn: claimed.sn.clone(),
+        };
+        if let Some(denial) = self.check_lists(&device) {
+            return Some(denial);
+        }
+        Some(Decision::new(
+            AuthVerdict::Proxied {
+                proxy: DeviceIdentity::authenticated(&chain.identity),
+                device,
+            },
+            rule("smi-proxy"),
+            self.mode,
+            format!(
+                "SMI proxy {} (matches {} in device_auth.smi_proxies, verified against \
+                 trust-anchor set {}) speaks for claimed UDI {claimed}",
+                chain.identity, pattern.source, chain.anchor_set
+            ),
+        ))
     }
 
     fn check_chain(&self, chain: &VerifiedChain) -> Option<Decision<AuthVerdict>> {
@@ -398,6 +446,14 @@ pub enum AuthVerdict {
     /// No certificate, allowed only because the policy does not require one. Carries no
     /// identity: nothing that needs a [`DeviceIdentity`] can run for this device.
     Unauthenticated,
+    /// A trusted SMI proxy (its certificate verified and listed in `smi_proxies`) speaks for a
+    /// legacy device. Only the proxy is proven; the device is as claimed, and passed the lists.
+    Proxied {
+        /// The proxy's verified identity.
+        proxy: DeviceIdentity,
+        /// The PID and SN the proxy claims for the device it speaks for (not proven by a key).
+        device: CertIdentity,
+    },
 }
 
 /// Why a device was refused.
@@ -467,6 +523,7 @@ impl fmt::Display for AuthVerdict {
             Self::Authenticated(id) => write!(f, "authenticated {id}"),
             Self::Reject(reason) => write!(f, "reject: {reason}"),
             Self::Unauthenticated => f.write_str("unauthenticated"),
+            Self::Proxied { proxy, device } => write!(f, "{device} through SMI proxy {proxy}"),
         }
     }
 }

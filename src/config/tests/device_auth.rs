@@ -170,3 +170,21 @@ fn parses_authentication_methods_and_checks_them_against_the_certificate_require
         vec![AuthMethod::DeviceAuth]
     );
 }
+
+#[test]
+fn parses_smi_proxy_serials_and_defaults_to_none() {
+    let p = valid(&auth("smi_proxies = [\"proxy1\", \"ZTPGATE-*\"]\n"));
+    let sources: Vec<&str> = p
+        .device_auth
+        .smi_proxies
+        .iter()
+        .map(|p| p.source.as_str())
+        .collect();
+    assert_eq!(sources, ["PROXY1", "ZTPGATE-*"]);
+    assert!(valid(&auth("")).device_auth.smi_proxies.is_empty());
+    assert_invalid(
+        &auth("smi_proxies = [\"bad pattern\"]\n"),
+        "device_auth.smi_proxies[0]",
+        "may only contain",
+    );
+}

@@ -256,3 +256,116 @@ fn serialises_verdicts_as_json() {
     .unwrap();
     assert_eq!(reject["reject"]["chain-failed"]["failure"], "expired");
 }
+
+fn proxy_policy() -> DeviceAuthPolicy {
+    DeviceAuthPolicy {
+        smi_proxies: vec![pattern("PROXY*")],
+        ..policy()
+    }
+}
+
+fn proxy_chain() -> VerifiedChain {
+    chain("ZTPGATE-SMI-PROXY", "PROXY1")
+}
+
+#[test]
+fn trusted_smi_proxy_may_claim_another_devices_udi() {
+    let udi = Udi::parse("PID:WS-C2960X-48FPD-L,VID:V02,SN:FOC1111X0AA").unwrap();
+    let d = decide(&proxy_policy(), proxy_chain(), Some(&udi));
+    let AuthVerdict::Proxied { proxy, device } = &d.verdict else {
+        panic!("{d:?}")
+    };
+    assert_eq!((proxy.pid(), proxy.sn()), ("ZTPGATE-SMI-PROXY", "PROXY1"));
+    assert_eq!(
+        (device.pid.as_str(), device.sn.as_str()),
+        ("WS-C2960X-48FPD-L", "FOC1111X0AA")
+    );
+    assert_eq!(d.rule.to_string(), "device_auth/smi-proxy");
+    assert!(
+        d.reason.contains("PID:ZTPGATE-SMI-PROXY SN:PROXY1"),
+        "{}",
+        d.reason
+    );
+    assert!(d.reason.contains("SN:FOC1111X0AA"), "{}", d.reason);
+    assert_eq!(
+        d.verdict.to_string(),
+        "PID:WS-C2960X-48FPD-L SN:FOC1111X0AA through SMI proxy PID:ZTPGATE-SMI-PROXY SN:PROXY1"
+    );
+}
+
+#[test]
+fn certificate_not_listed_as_smi_proxy_keeps_the_udi_mismatch() {
+    let udi = Udi::parse("PID:WS-C2960X-48FPD-L,VID:V02,SN:FOC1111X0AA").unwrap();
+    let d = decide(&policy(), proxy_chain(), Some(&udi));
+    assert!(rejected(&d, "udi-mismatch"), "{d:?}");
+    let other = DeviceAuthPolicy {
+        smi_proxies: vec![pattern("OTHERPROXY")],
+        ..policy()
+    };
+    assert!(rejected(
+        &decide(&other, proxy_chain(), Some(&udi)),
+        "udi-mismatch"
+    ));
+}
+
+#[test]
+fn smi_proxy_lists_apply_to_the_claimed_device_not_the_proxy() {
+    let udi = Udi::parse("PID:WS-C2960X-48FPD-L,VID:V02,SN:FOC1111X0AA").unwrap();
+    // The proxy's own PID is not allowed, the claimed one is: proxied.
+    let p = DeviceAuthPolicy {
+        allow_pids: vec![pattern("WS-C2960X-*")],
+        ..proxy_policy()
+    };
+    let d = decide(&p, proxy_chain(), Some(&udi));
+    assert!(matches!(d.verdict, AuthVerdict::Proxied { .. }), "{d:?}");
+    // The claimed serial is denied: refused, naming the claimed serial.
+    let p = DeviceAuthPolicy {
+        deny_serials: vec![pattern("FOC1111*")],
+        ..proxy_policy()
+    };
+    let d = decide(&p, proxy_chain(), Some(&udi));
+    assert!(rejected(&d, "deny-serials"), "{d:?}");
+    assert!(d.reason.contains("FOC1111X0AA"), "{}", d.reason);
+    // The claimed PID is not allowed.
+    let p = DeviceAuthPolicy {
+        allow_pids: vec![pattern("C9300-*")],
+        ..proxy_policy()
+    };
+    assert!(rejected(
+        &decide(&p, proxy_chain(), Some(&udi)),
+        "allow-pids"
+    ));
+}
+
+#[test]
+fn smi_proxy_certificate_still_passes_the_chain_checks() {
+    let udi = Udi::parse("PID:WS-C2960X-48FPD-L,VID:V02,SN:FOC1111X0AA").unwrap();
+    let mut c = proxy_chain();
+    c.anchor_set = "someone-else".into();
+    assert!(rejected(
+        &decide(&proxy_policy(), c, Some(&udi)),
+        "trust-anchors"
+    ));
+    let d = proxy_policy().decide(&AuthEvidence {
+        certificate: CertStatus::Failed(ChainFailure::UnknownIssuer),
+        claimed_udi: Some(&udi),
+    });
+    assert!(rejected(&d, "chain-verification"));
+}
+
+#[test]
+fn smi_proxy_claiming_its_own_udi_is_simply_authenticated() {
+    let own = Udi::parse("PID:ZTPGATE-SMI-PROXY,VID:,SN:PROXY1").unwrap();
+    let d = decide(&proxy_policy(), proxy_chain(), Some(&own));
+    assert!(matches!(d.verdict, AuthVerdict::Authenticated(_)), "{d:?}");
+    assert_eq!(d.rule.name, "authenticated");
+}
+
+#[test]
+fn proxied_verdict_serializes_with_both_identities() {
+    let udi = Udi::parse("PID:WS-C2960X-48FPD-L,VID:V02,SN:FOC1111X0AA").unwrap();
+    let d = decide(&proxy_policy(), proxy_chain(), Some(&udi));
+    let json = serde_json::to_value(&d.verdict).unwrap();
+    assert_eq!(json["proxied"]["device"]["sn"], "FOC1111X0AA");
+    assert!(json["proxied"]["proxy"].is_object(), "{json}");
+}

@@ -14,11 +14,20 @@
 //! (a race real deployments hit). Then it checks the running version and only moves on when it is
 //! the one installed.
 //!
+//! Configuration: a `config` step applies the day-0 configuration to the running configuration
+//! and, when `persist`, copies it to startup with cli-exec. An SMI proxy speaking for a legacy
+//! Smart Install client cannot write the running configuration and answers
+//! `XSVC_ERROR_CONFIG_UPGRADE_UNSUPPORTED`; the step then sends the same config-upgrade once more
+//! toward startup, with no copy afterwards (smi-proxy reference, "Unsupported Services").
+//!
 //! Inputs: the device's stored [`Context`] and state, messages already parsed and — by the caller
 //! — checked against the device's authenticated identity, `now` and a fresh nonce. Pure: URLs,
 //! configurations and SUDI verification come through [`Provisioner`].
 
+mod config;
 mod steps;
+
+use config::{ConfigPhase, startup_retry};
 #[cfg(test)]
 mod tests;
 
@@ -285,6 +294,9 @@ impl Engine<'_> {
     ) -> Result<Progress, Failure> {
         let step = self.plan.get(ctx.step);
         if !resp.success {
+            if let Some(retry) = startup_retry(ctx, resp, step) {
+                return Ok(retry);
+            }
             return Err(failure(resp, step));
         }
         if let ResponseBody::DeviceInfo(info) = &resp.body {
@@ -347,17 +359,19 @@ impl Engine<'_> {
             Some(Step::File { destination, .. }) => {
                 Ok(Progress::Advance(format!("file copied to {destination}")))
             }
-            Some(Step::Config { persist, .. }) => {
-                ctx.phase += 1;
-                if ctx.phase == 1 && *persist {
+            Some(Step::Config { persist, .. }) => match ConfigPhase::of(ctx.phase) {
+                Some(ConfigPhase::ApplyRunning) if *persist => {
+                    ctx.phase = ConfigPhase::Persist.stored();
                     Ok(Progress::Stay(
                         DeviceState::ConfigPersisting,
                         Some("day-0 configuration applied".into()),
                     ))
-                } else {
-                    Ok(Progress::Advance("day-0 configuration in place".into()))
                 }
-            }
+                Some(ConfigPhase::ApplyStartup) => Ok(Progress::Advance(
+                    "day-0 configuration written to startup".into(),
+                )),
+                _ => Ok(Progress::Advance("day-0 configuration in place".into())),
+            },
             Some(Step::Finish(_)) | None => Ok(Progress::Stay(DeviceState::Finished, None)),
         }
     }

@@ -4,10 +4,11 @@
 use crate::policy::provision::Step;
 use crate::proto::pnp::common::Reload;
 use crate::proto::pnp::{
-    AfterOperation, ApplyTo, CliExec, ConfigUpgrade, DeviceAuthRequest, DeviceInfoType,
-    FileLocation, FileTransfer, ImageInstall, ServiceRequest,
+    AfterOperation, ApplyTo, CliExec, DeviceAuthRequest, DeviceInfoType, FileLocation,
+    FileTransfer, ImageInstall, ServiceRequest,
 };
 use crate::roles::pnp_server::state::{Context, DeviceState};
+use crate::roles::pnp_server::workflow::config::ConfigPhase;
 use crate::roles::pnp_server::workflow::{
     Engine, Next, Provisioner, challenge_of, fs_key, info, info_type,
 };
@@ -113,28 +114,18 @@ impl Engine<'_> {
             Step::Config {
                 template_dir,
                 persist,
-            } => match ctx.phase {
-                0 => match p.config(dev.serial, dev.pid, template_dir) {
-                    Ok(file) => Next::send(
-                        ServiceRequest::ConfigUpgrade(ConfigUpgrade {
-                            details: None,
-                            source: crate::proto::pnp::Source {
-                                file: FileLocation::Location(file.url),
-                                checksum: file.md5,
-                            },
-                            apply_to: Some(ApplyTo::Running),
-                            abort_on_syntax_fault: true,
-                            after: AfterOperation::NoReload,
-                        }),
-                        DeviceState::ConfigApplying,
-                    ),
-                    Err(e) => Next::Fail(format!("config: {e}")),
-                },
-                1 if *persist => Next::send(
+            } => match ConfigPhase::of(ctx.phase) {
+                Some(ConfigPhase::ApplyRunning) => {
+                    self.config_upgrade(p, template_dir, ApplyTo::Running)
+                }
+                Some(ConfigPhase::Persist) if *persist => Next::send(
                     ServiceRequest::CliExec(CliExec::new("copy running-config startup-config")),
                     DeviceState::ConfigPersisting,
                 ),
-                _ => Next::Skip,
+                Some(ConfigPhase::ApplyStartup) => {
+                    self.config_upgrade(p, template_dir, ApplyTo::Startup)
+                }
+                Some(ConfigPhase::Persist) | None => Next::Skip,
             },
             Step::Finish(how) => Next::Finish(*how),
         }

@@ -462,3 +462,112 @@ fn device_auth_challenge_must_be_signed_by_the_device() {
         "{out:?}"
     );
 }
+
+const UNSUPPORTED_RUNNING: &str = "<errorInfo><errorSeverity>XSVC_ERROR</errorSeverity>\
+    <errorCode>XSVC_ERROR_CONFIG_UPGRADE_UNSUPPORTED</errorCode>\
+    <errorMessage>SMI PROXY: Config upgrade apply to Running Config is not supported</errorMessage>\
+    </errorInfo>";
+
+fn config_plan() -> Vec<Step> {
+    vec![
+        Step::Config {
+            template_dir: "configs".into(),
+            persist: true,
+        },
+        Step::Finish(Finish::Terminate),
+    ]
+}
+
+/// Sends the config step's first request and answers it with the proxy's "running unsupported".
+fn refused_running(run: &mut Run<'_>) -> Outcome {
+    let (out, c) = run.ask(false);
+    let ServiceRequest::ConfigUpgrade(cu) = request_of(&out) else {
+        panic!("{out:?}")
+    };
+    assert_eq!(cu.apply_to, Some(ApplyTo::Running));
+    run.answer("config-upgrade", &c, false, UNSUPPORTED_RUNNING)
+}
+
+#[test]
+fn config_unsupported_toward_running_is_retried_toward_startup_without_persist() {
+    let plan = config_plan();
+    let mut run = Run::new(&plan);
+    let out = refused_running(&mut run);
+    assert_eq!(out.state, DeviceState::ConfigApplying);
+    assert_eq!(
+        out.note.as_deref(),
+        Some("running config not supported by the agent; retrying toward startup")
+    );
+    let (out, c) = run.ask(false);
+    let ServiceRequest::ConfigUpgrade(cu) = request_of(&out) else {
+        panic!("{out:?}")
+    };
+    assert_eq!(cu.apply_to, Some(ApplyTo::Startup));
+    assert_eq!(
+        cu.source.file,
+        FileLocation::Location("https://gw/files/FOC1234X0AB/configs/C9300-24T.cfg".into())
+    );
+    let out = run.answer("config-upgrade", &c, true, "");
+    assert!(out.note.unwrap().contains("startup"));
+    // No `copy running-config startup-config` afterwards: the plan is over.
+    assert_eq!(out.state, DeviceState::Finished);
+    let (out, _) = run.ask(false);
+    assert!(matches!(request_of(&out), ServiceRequest::Backoff(_)));
+}
+
+#[test]
+fn config_failing_toward_startup_fails_the_plan() {
+    let plan = config_plan();
+    let mut run = Run::new(&plan);
+    refused_running(&mut run);
+    let (_, c) = run.ask(false);
+    let err = "<errorInfo><errorSeverity>ERROR</errorSeverity><errorCode>PnP Service Error 1407</errorCode>\
+               <errorMessage>copy to startup failed</errorMessage></errorInfo>";
+    let out = run.answer("config-upgrade", &c, false, err);
+    assert!(
+        matches!(&out.state, DeviceState::Failed(w) if w.contains("1407")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn config_startup_retry_happens_only_once() {
+    let plan = config_plan();
+    let mut run = Run::new(&plan);
+    refused_running(&mut run);
+    let (_, c) = run.ask(false);
+    let out = run.answer("config-upgrade", &c, false, UNSUPPORTED_RUNNING);
+    assert!(
+        matches!(&out.state, DeviceState::Failed(w) if w.contains("XSVC_ERROR_CONFIG_UPGRADE_UNSUPPORTED")),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn other_unsupported_errors_do_not_trigger_the_startup_retry() {
+    let plan = config_plan();
+    let mut run = Run::new(&plan);
+    let (_, c) = run.ask(false);
+    let err = "<errorInfo><errorSeverity>XSVC_ERROR</errorSeverity>\
+               <errorCode>PNP_ERROR_UNSUPPORTED_REQUEST</errorCode>\
+               <errorMessage>SMI PROXY:Not supported service request</errorMessage></errorInfo>";
+    let out = run.answer("config-upgrade", &c, false, err);
+    assert!(matches!(&out.state, DeviceState::Failed(_)), "{out:?}");
+}
+
+#[test]
+fn startup_retry_survives_a_restart() {
+    let plan = config_plan();
+    let mut run = Run::new(&plan);
+    refused_running(&mut run);
+    let stored_ctx = serde_json::to_string(&run.ctx).unwrap();
+    let mut resumed = Run::new(&plan);
+    resumed.state = run.state.to_string().parse().unwrap();
+    resumed.ctx = serde_json::from_str(&stored_ctx).unwrap();
+    resumed.n = run.n;
+    let (out, _) = resumed.ask(false);
+    let ServiceRequest::ConfigUpgrade(cu) = request_of(&out) else {
+        panic!("{out:?}")
+    };
+    assert_eq!(cu.apply_to, Some(ApplyTo::Startup));
+}
