@@ -12,6 +12,11 @@
 //! startup config, software := installed image, an [`Event::Reloaded`], and a new CDP
 //! advertisement.
 //!
+//! A `do telnet HOST PORT` line reaching the running config (at reload, or applied by an
+//! execute file or a copy) makes the switch call HOST:PORT and present its IOS CLI there
+//! ([`telnet`], [`vty`]), as a legacy client calls back the SMI proxy; every startup config
+//! written is an [`Event::StartupConfig`].
+//!
 //! With `--boot-dhcp` the switch starts `write erase`d and boots zero-touch ([`boot`]): DHCP,
 //! then the image list, image and config over TFTP, then a reload.
 //!
@@ -23,10 +28,16 @@ pub mod boot;
 pub mod cdp;
 pub mod device;
 pub mod dhcp_client;
+pub mod identity;
+pub mod logins;
+pub mod outgoing;
 pub mod software;
+pub mod telnet;
+pub mod vty;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -189,6 +200,24 @@ pub enum Event {
         /// The failure, if any.
         error: Option<String>,
     },
+    /// An outgoing telnet session (a `do telnet` line) ended.
+    Telnet {
+        /// `host:port` called.
+        server: String,
+        /// Whether the peer logged in and ran `show version`.
+        ok: bool,
+        /// Why not, if not.
+        error: Option<String>,
+    },
+    /// A startup config was written (config push, zero-touch boot, copy).
+    StartupConfig {
+        /// Its size.
+        bytes: usize,
+        /// Its MD5, lower-case hex.
+        md5: String,
+        /// Its `hostname`, if any.
+        hostname: Option<String>,
+    },
     /// A connection ended.
     Closed {
         /// The peer.
@@ -206,6 +235,7 @@ pub struct Switch {
     events: mpsc::UnboundedSender<Event>,
     advert: watch::Sender<Advert>,
     reloaded: Notify,
+    booted: Mutex<Instant>,
 }
 
 /// Accepts connections on `listener` until the process ends.
@@ -236,6 +266,7 @@ impl Switch {
             events,
             advert: watch::channel(advert).0,
             reloaded: Notify::new(),
+            booted: Mutex::new(crate::clock::now_monotonic()),
         })
     }
 
@@ -272,10 +303,16 @@ impl Switch {
     /// [`Event::Reloaded`], updates the CDP advertisement and wakes the boot loop (which does
     /// DHCP again).
     pub async fn reload(&self) {
-        let (hostname, software) = {
+        *self.booted.lock().await = crate::clock::now_monotonic();
+        let (hostname, software, startup) = {
             let mut device = self.device.lock().await;
             device.reload();
-            (device.hostname().to_owned(), device.software.clone())
+            let startup = device.startup_config.clone();
+            (
+                device.hostname().to_owned(),
+                device.software.clone(),
+                startup,
+            )
         };
         self.advert.send_modify(|a| {
             a.hostname.clone_from(&hostname);
@@ -286,6 +323,7 @@ impl Switch {
             image: software.image,
             version: software.version,
         });
+        self.call_out(startup.lines()).await;
         self.reloaded.notify_one();
     }
 
@@ -333,6 +371,21 @@ impl Switch {
             .lock()
             .await
             .write(&Location::StartupConfig, config);
+        self.emit(outgoing::startup_config_event(config));
+    }
+
+    /// Opens a telnet session for each `do telnet` line among `lines`, showing the CLI of the
+    /// switch as it is now.
+    pub async fn call_out<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+        let targets = logins::telnet_targets(lines);
+        if targets.is_empty() {
+            return;
+        }
+        let uptime = self.booted.lock().await.elapsed();
+        let view = outgoing::vty_view(&*self.device.lock().await, uptime);
+        for (host, port) in targets {
+            telnet::spawn(host, port, view.clone(), self.events.clone());
+        }
     }
 
     /// Serves one connection; returns why it ended.
@@ -473,6 +526,7 @@ impl Switch {
             .lock()
             .await
             .apply_lines(lines.iter().map(String::as_str));
+        self.call_out(lines.iter().map(String::as_str)).await;
         for command in lines {
             self.emit(Event::Command {
                 command,
@@ -508,8 +562,15 @@ impl Switch {
         };
         match &copy.to {
             Location::Tftp(remote) => self.put(remote, &data).await,
+            Location::StartupConfig => {
+                self.store_startup_config(&data).await;
+                Ok(())
+            }
             local => {
                 self.device.lock().await.write(local, &data);
+                if *local == Location::RunningConfig {
+                    self.call_out(String::from_utf8_lossy(&data).lines()).await;
+                }
                 Ok(())
             }
         }
