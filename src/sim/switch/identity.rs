@@ -171,7 +171,7 @@ pub fn image_file(software: &Software) -> String {
     let image = software.image.to_ascii_lowercase();
     let stem = image
         .strip_suffix("-m")
-        .map_or(image.clone(), |s| format!("{s}-mz"));
+        .map_or_else(|| image.clone(), |s| format!("{s}-mz"));
     // 15.2(7)E8 → 152-7.E8
     let compact = software
         .version

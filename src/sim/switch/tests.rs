@@ -71,6 +71,7 @@ async fn the_dhcp_address_is_advertised() {
 }
 
 mod telnet_call_out {
+    use std::net::Ipv4Addr;
     use std::time::Duration;
 
     use tokio::net::TcpListener;
