@@ -12,6 +12,11 @@
 //! startup config, software := installed image, an [`Event::Reloaded`], and a new CDP
 //! advertisement.
 //!
+//! A `do telnet HOST PORT` line reaching the running config (at reload, or applied by an
+//! execute file or a copy) makes the switch call HOST:PORT and present its IOS CLI there
+//! ([`telnet`], [`vty`]), as a legacy client calls back the SMI proxy; every startup config
+//! written is an [`Event::StartupConfig`].
+//!
 //! With `--boot-dhcp` the switch starts `write erase`d and boots zero-touch ([`boot`]): DHCP,
 //! then the image list, image and config over TFTP, then a reload.
 //!
@@ -23,12 +28,18 @@ pub mod boot;
 pub mod cdp;
 pub mod device;
 pub mod dhcp_client;
+pub mod event;
+pub mod identity;
+pub mod logins;
+pub mod outgoing;
 pub mod software;
+pub mod telnet;
+pub mod vty;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
-use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, Notify, mpsc, watch};
@@ -37,6 +48,7 @@ use self::cdp::Advert;
 use self::device::{
     Action, Copy, Device, Location, Remote, action_for, reload_delay, status_reply,
 };
+pub use self::event::Event;
 use self::software::Software;
 use crate::edge::tftp_client::{self, TftpError};
 use crate::proto::vstack::{DecodeError, Decoded, Frame, Limits, StreamDecoder};
@@ -57,147 +69,6 @@ pub struct SwitchOptions {
     pub limits: Limits,
 }
 
-/// One observable step of the switch, printed as a JSON line by the CLI.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    /// The switch is listening.
-    Listening {
-        /// Bound address.
-        addr: SocketAddr,
-    },
-    /// A connection was accepted.
-    Connected {
-        /// The peer.
-        peer: SocketAddr,
-    },
-    /// A message was decoded.
-    Received {
-        /// The peer.
-        peer: SocketAddr,
-        /// Kind name (`probe`, `config_push`, …).
-        kind: &'static str,
-        /// Message size.
-        bytes: usize,
-        /// URLs it names.
-        urls: Vec<String>,
-        /// Commands it carries.
-        commands: Vec<String>,
-    },
-    /// Bytes were sent back.
-    Replied {
-        /// The peer.
-        peer: SocketAddr,
-        /// Reply size.
-        bytes: usize,
-    },
-    /// The stream could not be decoded.
-    DecodeError {
-        /// The peer.
-        peer: SocketAddr,
-        /// Error code (`oversized`, `length_mismatch`, …).
-        code: &'static str,
-        /// Whether decoding goes on.
-        recoverable: bool,
-    },
-    /// A TFTP transfer finished (or failed).
-    Tftp {
-        /// `get` (RRQ) or `put` (WRQ).
-        op: &'static str,
-        /// Why: `config`, `image_list`, `image`, `commands`, `copy`.
-        purpose: &'static str,
-        /// TFTP server (`host:port`).
-        server: String,
-        /// File name.
-        file: String,
-        /// Whether it succeeded.
-        ok: bool,
-        /// Bytes transferred.
-        bytes: usize,
-        /// The failure, if any.
-        error: Option<String>,
-    },
-    /// A command was run or refused.
-    Command {
-        /// The command text.
-        command: String,
-        /// Whether it was carried out.
-        ok: bool,
-        /// Why not, if not.
-        error: Option<String>,
-    },
-    /// A reload was scheduled (after a config push or an image upgrade that asks for one).
-    ReloadScheduled {
-        /// HH:MM, read as a delay.
-        at: String,
-    },
-    /// The switch reloaded: it runs its startup config and the installed image.
-    Reloaded {
-        /// The hostname it now has.
-        hostname: String,
-        /// The image it now runs.
-        image: String,
-        /// Its version.
-        version: String,
-    },
-    /// DHCP bound an address (DHCPACK), with the options the server gave.
-    Dhcp {
-        /// The address.
-        ip: Ipv4Addr,
-        /// Its prefix length (option 1).
-        prefix: u8,
-        /// The DHCP server (option 54).
-        server: Ipv4Addr,
-        /// Option 125 enterprise 9 sub-option 5: the image list file.
-        image_list: Option<String>,
-        /// Option 67: the configuration file.
-        config_file: Option<String>,
-        /// Options 150, 66 or `siaddr`: the TFTP server.
-        tftp_server: Option<Ipv4Addr>,
-        /// Option 12: the host name.
-        hostname: Option<String>,
-        /// Option 125 enterprise 9 sub-option 16: the director.
-        director: Option<Ipv4Addr>,
-    },
-    /// A DHCP exchange or the address configuration failed; the switch tries again later.
-    DhcpFailed {
-        /// The interface.
-        interface: String,
-        /// What failed.
-        error: String,
-    },
-    /// The switch "crashed" on an init-discovery overflow (CVE-2018-0171).
-    Crash {
-        /// The peer.
-        peer: SocketAddr,
-        /// Largest TLV length declared.
-        declared: u64,
-    },
-    /// A URL the switch cannot use.
-    BadUrl {
-        /// The URL.
-        url: String,
-    },
-    /// A CDP frame was sent (or could not be), see [`cdp`].
-    Cdp {
-        /// The interface.
-        interface: String,
-        /// Whether it was sent.
-        ok: bool,
-        /// Frame size.
-        bytes: usize,
-        /// The failure, if any.
-        error: Option<String>,
-    },
-    /// A connection ended.
-    Closed {
-        /// The peer.
-        peer: SocketAddr,
-        /// `eof`, `reset`, `crash` or `decode_error`.
-        reason: &'static str,
-    },
-}
-
 /// The running switch: its storage, options, event channel, CDP advertisement and reload
 /// signal, shared by the 4786 connections and the boot loop.
 pub struct Switch {
@@ -206,6 +77,7 @@ pub struct Switch {
     events: mpsc::UnboundedSender<Event>,
     advert: watch::Sender<Advert>,
     reloaded: Notify,
+    booted: Mutex<Instant>,
 }
 
 /// Accepts connections on `listener` until the process ends.
@@ -236,6 +108,7 @@ impl Switch {
             events,
             advert: watch::channel(advert).0,
             reloaded: Notify::new(),
+            booted: Mutex::new(crate::clock::now_monotonic()),
         })
     }
 
@@ -272,10 +145,16 @@ impl Switch {
     /// [`Event::Reloaded`], updates the CDP advertisement and wakes the boot loop (which does
     /// DHCP again).
     pub async fn reload(&self) {
-        let (hostname, software) = {
+        *self.booted.lock().await = crate::clock::now_monotonic();
+        let (hostname, software, startup) = {
             let mut device = self.device.lock().await;
             device.reload();
-            (device.hostname().to_owned(), device.software.clone())
+            let startup = device.startup_config.clone();
+            (
+                device.hostname().to_owned(),
+                device.software.clone(),
+                startup,
+            )
         };
         self.advert.send_modify(|a| {
             a.hostname.clone_from(&hostname);
@@ -286,6 +165,7 @@ impl Switch {
             image: software.image,
             version: software.version,
         });
+        self.call_out(startup.lines()).await;
         self.reloaded.notify_one();
     }
 
@@ -333,6 +213,21 @@ impl Switch {
             .lock()
             .await
             .write(&Location::StartupConfig, config);
+        self.emit(outgoing::startup_config_event(config));
+    }
+
+    /// Opens a telnet session for each `do telnet` line among `lines`, showing the CLI of the
+    /// switch as it is now.
+    pub async fn call_out<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+        let targets = logins::telnet_targets(lines);
+        if targets.is_empty() {
+            return;
+        }
+        let uptime = self.booted.lock().await.elapsed();
+        let view = outgoing::vty_view(&*self.device.lock().await, uptime);
+        for (host, port) in targets {
+            telnet::spawn(host, port, view.clone(), self.events.clone());
+        }
     }
 
     /// Serves one connection; returns why it ended.
@@ -473,6 +368,7 @@ impl Switch {
             .lock()
             .await
             .apply_lines(lines.iter().map(String::as_str));
+        self.call_out(lines.iter().map(String::as_str)).await;
         for command in lines {
             self.emit(Event::Command {
                 command,
@@ -508,8 +404,15 @@ impl Switch {
         };
         match &copy.to {
             Location::Tftp(remote) => self.put(remote, &data).await,
+            Location::StartupConfig => {
+                self.store_startup_config(&data).await;
+                Ok(())
+            }
             local => {
                 self.device.lock().await.write(local, &data);
+                if *local == Location::RunningConfig {
+                    self.call_out(String::from_utf8_lossy(&data).lines()).await;
+                }
                 Ok(())
             }
         }

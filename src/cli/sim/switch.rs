@@ -1,7 +1,10 @@
 //! `ztpgate sim switch`: run the emulated Smart Install client and print its events as JSON
 //! lines on standard output (the first one, `listening`, names the bound address). With
 //! `--boot-dhcp IF` it starts `write erase`d and boots zero-touch over DHCP and TFTP on IF
-//! (`sim::switch::boot`). It stops cleanly on SIGINT or SIGTERM (unplugged).
+//! (`sim::switch::boot`). Its identity in `show version` (on the CLI it presents when a `do
+//! telnet` line calls out) is `--pid`, `--vid`, `--serial` and the base MAC: `--base-mac`, else the
+//! `--boot-dhcp` (or else `--cdp-interface`) interface's MAC, else one derived from the hostname.
+//! It stops cleanly on SIGINT or SIGTERM (unplugged).
 //!
 //! Inputs: operator arguments; the running config file, if given, is read once at start.
 
@@ -17,10 +20,13 @@ use tokio::sync::mpsc;
 
 use crate::cli::CliError;
 use crate::edge::tftp_client;
+use crate::policy::join::Mac;
 use crate::proto::vstack::Limits;
 use crate::sim::switch::boot::{self, BootConfig};
+use crate::sim::switch::cdp::interface_mac;
 use crate::sim::switch::device::Device;
 use crate::sim::switch::dhcp_client::Timing;
+use crate::sim::switch::identity::Identity;
 use crate::sim::switch::{Event, Switch, SwitchOptions, TFTP_PORT};
 
 /// Arguments of `sim switch`.
@@ -50,9 +56,15 @@ pub struct SwitchArgs {
     /// Seconds between DHCP rounds while no zero-touch options came (or a download failed).
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub dhcp_retry_secs: u64,
-    /// Product ID; sets the CDP platform to `cisco <PID>`.
+    /// Product ID (`show version`); also sets the CDP platform to `cisco <PID>`.
     #[arg(long, value_name = "PID")]
     pub pid: Option<String>,
+    /// Version ID (`show version`).
+    #[arg(long, value_name = "VID", default_value = crate::sim::switch::identity::DEFAULT_VID)]
+    pub vid: String,
+    /// Base Ethernet MAC address (`show version`; default: the interface's).
+    #[arg(long, value_name = "MAC", value_parser = parse_mac)]
+    pub base_mac: Option<[u8; 6]>,
     /// CDP advertisements (off without --cdp-interface).
     #[command(flatten)]
     pub cdp: crate::sim::switch::cdp::CdpArgs,
@@ -71,6 +83,9 @@ pub fn run(mut args: SwitchArgs) -> Result<ExitCode, CliError> {
     if let Some(pid) = &args.pid {
         args.cdp.cdp_platform = format!("cisco {pid}");
     }
+    let identity = identity(&args, device.hostname())?;
+    args.cdp.serial = Some(identity.serial.clone());
+    let device = device.with_identity(identity);
     let opts = SwitchOptions {
         tftp_port: args.tftp_port,
         tftp: tftp_client::Options {
@@ -114,6 +129,31 @@ pub fn run(mut args: SwitchArgs) -> Result<ExitCode, CliError> {
         printer.abort();
         result.map(|()| ExitCode::SUCCESS)
     })
+}
+
+/// The switch's identity from the options (see the module documentation).
+fn identity(args: &SwitchArgs, hostname: &str) -> Result<Identity, CliError> {
+    let interface = args.boot_dhcp.as_ref().or(args.cdp.cdp_interface.as_ref());
+    let mut identity = match (args.base_mac, interface) {
+        (Some(mac), _) => Identity::for_mac(mac),
+        (None, Some(interface)) => {
+            let mac = interface_mac(interface).map_err(|e| CliError::new(e.to_string()))?;
+            Identity::for_mac(mac)
+        }
+        (None, None) => Identity::for_hostname(hostname),
+    };
+    if let Some(pid) = &args.pid {
+        identity.pid.clone_from(pid);
+    }
+    identity.vid.clone_from(&args.vid);
+    if let Some(serial) = &args.cdp.serial {
+        identity.serial.clone_from(serial);
+    }
+    Ok(identity)
+}
+
+fn parse_mac(text: &str) -> Result<[u8; 6], String> {
+    Mac::parse(text).map(|m| m.0).map_err(|e| e.to_string())
 }
 
 /// The boot loop, or nothing to do without `--boot-dhcp`; resolves only on a fatal error.

@@ -6,8 +6,8 @@
 //! [`Event::Cdp`]. The hostname, software and DHCP address come from the running switch through
 //! a [`watch`] channel of [`Advert`]s, so the frames follow reloads.
 //!
-//! With `--serial`, the Device ID is `hostname(SERIAL)`, the form NX-OS devices advertise; IOS
-//! advertises the hostname alone. Inputs: operator arguments only. Frames are built by the pure
+//! With `--cdp-device-id-serial`, the Device ID is `hostname(SERIAL)` (the switch's `--serial`),
+//! the form NX-OS devices advertise; IOS advertises the hostname alone. Inputs: operator arguments only. Frames are built by the pure
 //! `proto::cdp` encoder.
 
 use std::net::IpAddr;
@@ -53,9 +53,13 @@ pub struct CdpArgs {
     /// Platform string (`cisco <PID>`).
     #[arg(long, default_value = "cisco WS-C2960X-48FPD-L")]
     pub cdp_platform: String,
-    /// Serial number, advertised as `hostname(SERIAL)` in the Device ID.
+    /// The switch's serial number (`show version`; default `FOC` + the base MAC's last four
+    /// bytes in hex).
     #[arg(long)]
     pub serial: Option<String>,
+    /// Advertise the Device ID as `hostname(SERIAL)`, the NX-OS form.
+    #[arg(long)]
+    pub cdp_device_id_serial: bool,
     /// Port ID (the sending interface's name).
     #[arg(long, default_value = "GigabitEthernet1/0/1")]
     pub cdp_port_id: String,
@@ -72,8 +76,8 @@ impl CdpArgs {
     pub fn pdu(&self, advert: &Advert) -> Pdu {
         let hostname = &advert.hostname;
         let device_id = match &self.serial {
-            Some(serial) => format!("{hostname}({serial})"),
-            None => hostname.clone(),
+            Some(serial) if self.cdp_device_id_serial => format!("{hostname}({serial})"),
+            _ => hostname.clone(),
         };
         let version = format!("{}\n{VERSION_TRAILER}", advert.software.version_line());
         let addresses: Vec<Address> = advert
@@ -226,6 +230,7 @@ mod tests {
             cdp_interval: 60,
             cdp_platform: "cisco WS-C2960X-24PS-L".into(),
             serial: Some("FOC1234X0AB".into()),
+            cdp_device_id_serial: true,
             cdp_port_id: "GigabitEthernet1/0/7".into(),
             cdp_addresses: vec!["10.9.0.7".parse().unwrap(), "fd00:9::7".parse().unwrap()],
             cdp_native_vlan: 9,

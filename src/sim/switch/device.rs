@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::identity::Identity;
 use super::software::Software;
 use crate::proto::vstack::{Body, ImageUpgrade, Message, ParsedUrl, Probe, ProbeReply};
 
@@ -252,6 +253,8 @@ pub struct Device {
     pub software: Software,
     /// An image installed since the last reload (it runs after the next one).
     pub installed: Option<Software>,
+    /// PID, VID, serial number and base MAC, for `show version`.
+    pub identity: Identity,
 }
 
 impl Device {
@@ -262,13 +265,20 @@ impl Device {
 
     /// A switch running `config`.
     pub fn with_config(config: String) -> Self {
+        let identity = Identity::for_hostname(config_hostname(&config).unwrap_or("Switch"));
         Self {
-            running_config: config.clone(),
+            running_config: without_exec_lines(&config),
             startup_config: config,
             flash: BTreeMap::new(),
             software: Software::builtin(),
             installed: None,
+            identity,
         }
+    }
+
+    /// The same switch with another hardware identity.
+    pub fn with_identity(self, identity: Identity) -> Self {
+        Self { identity, ..self }
     }
 
     /// A `write erase`d switch: no startup config; the running config is the minimal default
@@ -280,6 +290,7 @@ impl Device {
                  interface Vlan1\n ip address dhcp\n!\nend\n"
             ),
             startup_config: String::new(),
+            identity: Identity::for_hostname(hostname),
             ..Self::with_config(String::new())
         }
     }
@@ -299,11 +310,12 @@ impl Device {
         self.installed = Some(software);
     }
 
-    /// Reloads: the running config becomes the startup config (when there is one) and the
-    /// installed image, if any, becomes the running software.
+    /// Reloads: the running config becomes the startup config (when there is one; its `do`
+    /// exec lines run but are not kept, as on IOS) and the installed image, if any, becomes the
+    /// running software.
     pub fn reload(&mut self) {
         if self.has_startup_config() {
-            self.running_config.clone_from(&self.startup_config);
+            self.running_config = without_exec_lines(&self.startup_config);
         }
         if let Some(software) = self.installed.take() {
             self.software = software;
@@ -334,7 +346,7 @@ impl Device {
     }
 
     /// Applies configuration lines to the running config, before its final `end` (`exit`,
-    /// `end` and `!` lines are skipped).
+    /// `end`, `!` and `do …` exec lines are not kept).
     pub fn apply_lines<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>) {
         let had_end = self.running_config.ends_with("end\n");
         if had_end {
@@ -342,7 +354,7 @@ impl Device {
             self.running_config.truncate(keep);
         }
         for line in lines.into_iter().map(str::trim) {
-            if line.is_empty() || matches!(line, "exit" | "end" | "!") {
+            if line.is_empty() || matches!(line, "exit" | "end" | "!") || is_exec_line(line) {
                 continue;
             }
             self.running_config.push_str(line);
@@ -371,6 +383,20 @@ pub fn command_lines(file: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
+        .collect()
+}
+
+/// Whether a configuration line is a `do <exec command>` (run, never stored).
+pub fn is_exec_line(line: &str) -> bool {
+    line.trim_start().starts_with("do ")
+}
+
+/// `config` without its `do …` exec lines.
+pub fn without_exec_lines(config: &str) -> String {
+    config
+        .lines()
+        .filter(|l| !is_exec_line(l))
+        .flat_map(|l| [l, "\n"])
         .collect()
 }
 
