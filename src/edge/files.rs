@@ -36,6 +36,7 @@ pub struct FileServer {
     key: [u8; FILE_KEY_BYTES],
     catalog: Arc<Catalog>,
     audit: Arc<Mutex<AuditLog>>,
+    smi_proxies: Vec<crate::policy::auth::IdPattern>,
 }
 
 /// Why a request was refused.
@@ -104,7 +105,17 @@ impl FileServer {
             key,
             catalog,
             audit,
+            smi_proxies: Vec::new(),
         }
+    }
+
+    /// Lets certificates whose serial number matches one of `patterns` (the policy's
+    /// `device_auth.smi_proxies`) fetch grants of other devices: an SMI proxy fetches files on
+    /// behalf of the legacy clients it speaks for. The grant itself stays signed, per device and
+    /// expiring.
+    pub fn with_smi_proxies(mut self, patterns: Vec<crate::policy::auth::IdPattern>) -> Self {
+        self.smi_proxies = patterns;
+        self
     }
 
     async fn answer(
@@ -120,6 +131,7 @@ impl FileServer {
             .map_err(|e| (None, Refusal::Grant(e)))?;
         if let Some(id) = client_identity(conn)
             && id.sn != grant.device
+            && !self.smi_proxies.iter().any(|p| p.matches(&id.sn))
         {
             let refusal = Refusal::IdentityMismatch {
                 certificate: id.sn,

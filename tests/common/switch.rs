@@ -74,6 +74,11 @@ pub struct BootingSwitch {
 impl BootingSwitch {
     /// Starts it with CDP and DHCP retries every second, advertising `pid` from `port_id`.
     pub fn start(ns: &Netns, pid: &str, port_id: &str) -> Self {
+        Self::start_with(ns, pid, port_id, &[])
+    }
+
+    /// Like [`BootingSwitch::start`], with `extra` arguments (e.g. `--serial`).
+    pub fn start_with(ns: &Netns, pid: &str, port_id: &str, extra: &[&str]) -> Self {
         let mut child = ns
             .ztpgate_cmd(&[
                 "sim",
@@ -97,6 +102,7 @@ impl BootingSwitch {
                 "--tftp-retries",
                 "4",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
