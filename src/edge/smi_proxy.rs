@@ -106,6 +106,8 @@ pub struct SmiProxy {
     agents: Mutex<HashSet<[u8; 6]>>,
     /// CDP neighbors by client MAC.
     neighbors: RwLock<HashMap<[u8; 6], Vec<Neighbor>>>,
+    /// A probe round runs (rounds never overlap).
+    probing: std::sync::atomic::AtomicBool,
     store: Arc<Mutex<SqliteStore>>,
     audit: Arc<Mutex<AuditLog>>,
     stop: watch::Receiver<bool>,
@@ -138,6 +140,7 @@ impl SmiProxy {
             waiting: RwLock::new(HashMap::new()),
             agents: Mutex::new(HashSet::new()),
             neighbors: RwLock::new(HashMap::new()),
+            probing: std::sync::atomic::AtomicBool::new(false),
             store,
             audit,
             stop,
@@ -242,8 +245,18 @@ impl SmiProxy {
         });
     }
 
-    /// Probes every client with an address; the health column follows.
+    /// Probes every client with an address; the health column follows. A round still running
+    /// (unreachable clients wait for their timeouts) makes the next tick a no-op.
     async fn probe_all(&self) {
+        use std::sync::atomic::Ordering;
+        if self.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.probe_round().await;
+        self.probing.store(false, Ordering::Release);
+    }
+
+    async fn probe_round(&self) {
         let targets: Vec<([u8; 6], IpAddr)> = {
             let db = self.db.lock().await;
             db.entries().filter_map(|e| Some((e.mac, e.ip?))).collect()
