@@ -65,10 +65,7 @@ struct Lab {
 
 impl Lab {
     fn new() -> Self {
-        let gw = Netns::new("dirg");
-        gw.exec(&["ip", "link", "add", "br0", "type", "bridge"]);
-        gw.exec(&["ip", "addr", "add", "10.68.1.1/24", "dev", "br0"]);
-        gw.exec(&["ip", "link", "set", "br0", "up"]);
+        let gw = common::switch::bridge("dirg", "10.68.1.1/24");
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("ztpgate.toml");
         let lab = Self { gw, dir, config };
@@ -78,15 +75,7 @@ impl Lab {
 
     /// Plugs a new switch namespace into bridge port `port`, its interface `s0` with `mac`.
     fn plug(&self, port: &str, n: u8) -> Netns {
-        let ns = Netns::new(&format!("dirs{n}"));
-        self.gw.exec(&[
-            "ip", "link", "add", port, "type", "veth", "peer", "name", "s0", "netns", &ns.0,
-        ]);
-        self.gw.exec(&["ip", "link", "set", port, "master", "br0"]);
-        self.gw.exec(&["ip", "link", "set", port, "up"]);
-        ns.exec(&["ip", "link", "set", "s0", "address", &mac(n)]);
-        ns.exec(&["ip", "link", "set", "s0", "up"]);
-        ns
+        common::switch::plug(&self.gw, port, &format!("dirs{n}"), &mac(n))
     }
 
     /// Moves the cable end `s0` from `old` to a new switch namespace with `mac(n)`.

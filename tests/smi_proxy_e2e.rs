@@ -62,11 +62,7 @@ struct Lab {
 
 impl Lab {
     fn new() -> Self {
-        let gw = Netns::new("smig");
-        gw.exec(&["ip", "link", "set", "lo", "up"]);
-        gw.exec(&["ip", "link", "add", "br0", "type", "bridge"]);
-        gw.exec(&["ip", "addr", "add", "10.69.1.1/24", "dev", "br0"]);
-        gw.exec(&["ip", "link", "set", "br0", "up"]);
+        let gw = common::switch::bridge("smig", "10.69.1.1/24");
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("ztpgate.toml");
         let lab = Self { gw, dir, config };
@@ -75,15 +71,7 @@ impl Lab {
     }
 
     fn plug(&self, port: &str, n: u8) -> Netns {
-        let ns = Netns::new(&format!("smis{n}"));
-        self.gw.exec(&[
-            "ip", "link", "add", port, "type", "veth", "peer", "name", "s0", "netns", &ns.0,
-        ]);
-        self.gw.exec(&["ip", "link", "set", port, "master", "br0"]);
-        self.gw.exec(&["ip", "link", "set", port, "up"]);
-        ns.exec(&["ip", "link", "set", "s0", "address", &mac(n)]);
-        ns.exec(&["ip", "link", "set", "s0", "up"]);
-        ns
+        common::switch::plug(&self.gw, port, &format!("smis{n}"), &mac(n))
     }
 
     fn path(&self, rel: &str) -> PathBuf {

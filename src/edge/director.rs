@@ -339,12 +339,7 @@ impl Director {
 
     /// A TFTP URL on ztpgate's server for `file`.
     fn url(&self, file: &str) -> String {
-        let tftp = self.settings.tftp;
-        if tftp.port() == 69 {
-            format!("tftp://{}/{file}", tftp.ip())
-        } else {
-            format!("tftp://{tftp}/{file}")
-        }
+        wire::tftp_url(self.settings.tftp, file)
     }
 
     /// Appends a director record (area `director`).

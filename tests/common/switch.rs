@@ -37,6 +37,30 @@ pub fn eventually(secs: u64, mut ok: impl FnMut() -> bool) -> bool {
     ok()
 }
 
+/// A gateway namespace `tag` with a bridge `br0` up at `cidr` (e.g. `10.68.1.1/24`).
+pub fn bridge(tag: &str, cidr: &str) -> Netns {
+    let gw = Netns::new(tag);
+    gw.exec(&["ip", "link", "set", "lo", "up"]);
+    gw.exec(&["ip", "link", "add", "br0", "type", "bridge"]);
+    gw.exec(&["ip", "addr", "add", cidr, "dev", "br0"]);
+    gw.exec(&["ip", "link", "set", "br0", "up"]);
+    gw
+}
+
+/// Plugs a new namespace `tag` into bridge port `port` of `gw`; its end of the cable is `s0`,
+/// up, with `mac`.
+pub fn plug(gw: &Netns, port: &str, tag: &str, mac: &str) -> Netns {
+    let ns = Netns::new(tag);
+    gw.exec(&[
+        "ip", "link", "add", port, "type", "veth", "peer", "name", "s0", "netns", &ns.0,
+    ]);
+    gw.exec(&["ip", "link", "set", port, "master", "br0"]);
+    gw.exec(&["ip", "link", "set", port, "up"]);
+    ns.exec(&["ip", "link", "set", "s0", "address", mac]);
+    ns.exec(&["ip", "link", "set", "s0", "up"]);
+    ns
+}
+
 /// `ztpgate serve --config CONFIG` in `ns` from `dir`, once it says it serves; its output keeps
 /// being drained so it never blocks on a full pipe.
 pub fn serve(ns: &Netns, config: &Path, dir: &Path) -> Proc {

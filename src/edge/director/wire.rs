@@ -57,6 +57,16 @@ pub enum Reload {
     },
 }
 
+/// A TFTP URL for `file` on ztpgate's server at `tftp` (the port is written only when it is not
+/// 69, as clients assume 69).
+pub fn tftp_url(tftp: SocketAddr, file: &str) -> String {
+    if tftp.port() == 69 {
+        format!("tftp://{}/{file}", tftp.ip())
+    } else {
+        format!("tftp://{tftp}/{file}")
+    }
+}
+
 /// Whether a Smart Install client answers the documented probe at `addr` within `timeout`.
 pub async fn probe(addr: SocketAddr, timeout: Duration) -> bool {
     let exchange = async {

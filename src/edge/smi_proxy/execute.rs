@@ -133,15 +133,11 @@ impl SmiProxy {
                 respond::capabilities(),
             )),
             Action::DeviceInfo(kind) => {
-                let entry = self.entry(&mac).await;
-                let neighbors = self.neighbors(&mac);
-                let facts = facts(
-                    udi,
-                    entry.as_ref(),
-                    &self.settings.policy.pnp_profile,
-                    &neighbors,
-                );
-                match respond::device_info(&kind, &facts) {
+                let known = self.known(&mac).await;
+                match respond::device_info(
+                    &kind,
+                    &known.facts(udi, &self.settings.policy.pnp_profile),
+                ) {
                     Ok(nodes) => ok(respond::success(udi, correlator, service, nodes)),
                     Err(code) => Executed {
                         body: respond::failure(
@@ -157,14 +153,8 @@ impl SmiProxy {
                 }
             }
             Action::Topology => {
-                let entry = self.entry(&mac).await;
-                let neighbors = self.neighbors(&mac);
-                let facts = facts(
-                    udi,
-                    entry.as_ref(),
-                    &self.settings.policy.pnp_profile,
-                    &neighbors,
-                );
+                let known = self.known(&mac).await;
+                let facts = known.facts(udi, &self.settings.policy.pnp_profile);
                 ok(respond::success(
                     udi,
                     correlator,
@@ -280,6 +270,13 @@ impl SmiProxy {
         self.push(ip, &staged.name, &message).await?;
         self.set_image(&mac, &format!("flash:/{base}")).await;
         Ok(staged)
+    }
+
+    async fn known(&self, mac: &[u8; 6]) -> Known {
+        Known {
+            entry: self.entry(mac).await,
+            neighbors: self.neighbors(mac),
+        }
     }
 
     async fn client_ip(&self, mac: &[u8; 6]) -> Result<IpAddr, OpError> {
@@ -444,29 +441,28 @@ impl SmiProxy {
 
     /// A TFTP URL on ztpgate's server for `file`.
     fn tftp_url(&self, file: &str) -> String {
-        let tftp = self.settings.tftp;
-        if tftp.port() == 69 {
-            format!("tftp://{}/{file}", tftp.ip())
-        } else {
-            format!("tftp://{tftp}/{file}")
-        }
+        wire::tftp_url(self.settings.tftp, file)
     }
 }
 
-/// The facts of a client for its answers.
-fn facts<'a>(
-    udi: &'a Udi,
-    entry: Option<&'a crate::roles::smi_proxy::proxy_db::ProxyEntry>,
-    profile: &'a str,
-    neighbors: &'a [respond::Neighbor],
-) -> Facts<'a> {
-    Facts {
-        udi,
-        hostname: entry.and_then(|e| e.hostname.as_deref()),
-        version: entry.and_then(|e| e.version.as_deref()),
-        image: entry.and_then(|e| e.image.as_deref()),
-        profile,
-        neighbors,
+/// What the proxy knows of a client: its entry and its CDP neighbors.
+struct Known {
+    entry: Option<crate::roles::smi_proxy::proxy_db::ProxyEntry>,
+    neighbors: Vec<respond::Neighbor>,
+}
+
+impl Known {
+    /// The facts of the client for its answers.
+    fn facts<'a>(&'a self, udi: &'a Udi, profile: &'a str) -> Facts<'a> {
+        let entry = self.entry.as_ref();
+        Facts {
+            udi,
+            hostname: entry.and_then(|e| e.hostname.as_deref()),
+            version: entry.and_then(|e| e.version.as_deref()),
+            image: entry.and_then(|e| e.image.as_deref()),
+            profile,
+            neighbors: &self.neighbors,
+        }
     }
 }
 
