@@ -74,6 +74,7 @@ fn listener_reports_the_emulated_switch_as_a_neighbor() {
             "1",
             "--serial",
             "FOC2233X0QZ",
+            "--cdp-device-id-serial",
             "--cdp-platform",
             "cisco WS-C2960X-24PS-L",
             "--cdp-port-id",
