@@ -26,9 +26,10 @@ fn entry(mac: &str, udi: &str, ip: &str, state: EntryState) -> ProxyEntry {
     e
 }
 
-fn start_with_seeded_database() -> Gateway {
+fn start_with_seeded_database(telnet_port: u16) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("lab.toml"), PROXY_POLICY).unwrap();
+    let policy = format!("{PROXY_POLICY}telnet_port = {telnet_port}\n");
+    std::fs::write(dir.path().join("lab.toml"), policy).unwrap();
     let data = dir.path().join("state");
     std::fs::create_dir(&data).unwrap();
     SqliteStore::open(&data.join("ztpgate.db"))
@@ -52,15 +53,19 @@ fn start_with_seeded_database() -> Gateway {
     std::fs::write(
         &config,
         "[gateway]\ndata_dir = \"state\"\npolicy = \"lab.toml\"\n\
-         [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = []\n[pnp_server]\nlisten = []\n",
+         [admin]\nlisten = [\"127.0.0.1:0\"]\n[files]\nlisten = []\n[pnp_server]\nlisten = []\n\
+         [tftp]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .unwrap();
     Gateway::launch(dir, Some(config), data)
 }
 
 /// A policy putting ztpgate in SMI proxy mode.
+/// A policy putting ztpgate in SMI proxy mode (on loopback; the upstream server is not reached
+/// in these tests).
 const PROXY_POLICY: &str = "name = \"proxy\"\n[smart_install]\nrole = \"proxy\"\n\
-    [smart_install.proxy]\naddress = \"5.1.1.1\"\nusername = \"smi\"\npassword = \"pw\"\n";
+    [smart_install.proxy]\ninterface = \"lo\"\nusername = \"smi\"\npassword = \"pw\"\n\
+    pnp_server = \"https://127.0.0.1:9\"\n";
 
 fn show(gw: &mut Gateway, args: &[&str]) -> String {
     let admin = gw.port("admin API");
@@ -76,7 +81,7 @@ fn show(gw: &mut Gateway, args: &[&str]) -> String {
 
 #[test]
 fn the_stored_proxy_database_is_shown_in_the_reference_layout() {
-    let mut gw = start_with_seeded_database();
+    let mut gw = start_with_seeded_database(19141);
     let table = show(&mut gw, &[]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
@@ -122,7 +127,7 @@ fn the_admin_api_refuses_to_clear_the_proxy_database() {
         eprintln!("skipped: curl is not installed");
         return;
     }
-    let mut gw = start_with_seeded_database();
+    let mut gw = start_with_seeded_database(19142);
     let (code, _) = gw.admin("DELETE", "/vstack/proxy-db");
     assert_eq!(code, 405);
     let (code, body) = gw.admin("GET", "/vstack/proxy-db");

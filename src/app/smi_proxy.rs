@@ -176,8 +176,11 @@ fn upstream(
     let gateway = &config.smi_proxy;
     let pki = &config.pki.dir;
     let path = |p: &Option<PathBuf>, default: &str| p.clone().unwrap_or_else(|| pki.join(default));
-    let certificate = path(&gateway.certificate, "smi-proxy.crt");
-    let key = path(&gateway.key, "smi-proxy.key");
+    let certificate = path(&gateway.certificate, "devices/smi-proxy.chain.pem");
+    let key = path(&gateway.key, "devices/smi-proxy.key");
+    if gateway.certificate.is_none() && config.pki.generate_lab && !certificate.exists() {
+        lab_certificate(pki)?;
+    }
     let ca = gateway
         .server_ca
         .clone()
@@ -188,6 +191,29 @@ fn upstream(
     let client = HttpClient::new(&roots, Some((chain, key)))
         .map_err(|e| refuse(format!("SMI proxy HTTPS client: {e}")))?;
     Ok((server, client))
+}
+
+/// Issues the lab proxy certificate (`PID:ZTPGATE-SMI-PROXY SN:SMIPROXY1`, from the lab device
+/// CA) as `devices/smi-proxy.*`: list `SMIPROXY1` in `device_auth.smi_proxies` to let ztpgate's
+/// own PnP server accept it.
+fn lab_certificate(pki: &std::path::Path) -> Result<(), ServeError> {
+    let files = crate::pki::lab::issue(
+        pki,
+        &crate::pki::lab::DeviceRequest {
+            pid: "ZTPGATE-SMI-PROXY",
+            sn: "SMIPROXY1",
+            key: crate::pki::KeyKind::P256,
+            days: crate::pki::lab::DEFAULT_DEVICE_DAYS,
+            out_name: Some("smi-proxy"),
+            force: false,
+        },
+    )?;
+    println!(
+        "ztpgate: generated the lab SMI proxy certificate {} ({})",
+        files.cert.display(),
+        files.identity
+    );
+    Ok(())
 }
 
 /// Captures CDP on `interface` until `stop`: every neighbor heard there is recorded as the

@@ -22,9 +22,10 @@ use crate::config::si_director::{interface_name, tftp_address};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyGatewayConfig {
     /// The proxy's client certificate chain (PEM), presented to the upstream PnP server.
-    /// Default: `<pki dir>/smi-proxy.crt`.
+    /// Default: `<pki dir>/devices/smi-proxy.chain.pem` (issued from the lab device CA when
+    /// `[pki] generate_lab` is on and it is missing).
     pub certificate: Option<PathBuf>,
-    /// Its private key (PEM). Default: `<pki dir>/smi-proxy.key`.
+    /// Its private key (PEM). Default: `<pki dir>/devices/smi-proxy.key`.
     pub key: Option<PathBuf>,
     /// CA certificates (PEM) the upstream server's certificate must chain to. Default: the
     /// gateway's own `[pki] admin_ca` (which issued its server certificate).

@@ -174,7 +174,10 @@ impl SmiProxy {
         for mac in known {
             self.spawn_agent(mac).await;
         }
-        let mut probes = tokio::time::interval(self.settings.gateway.probe_interval);
+        // The first round after one interval: clients restored from the store get time to
+        // come back before they are judged.
+        let every = self.settings.gateway.probe_interval;
+        let mut probes = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         probes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
