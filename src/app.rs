@@ -181,12 +181,15 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     };
     let mut files_bound = Vec::new();
     if !config.files.listen.is_empty() {
-        let files = Arc::new(FileServer::new(
-            &config.files.root,
-            file_key,
-            Arc::clone(&catalog),
-            Arc::clone(&audit),
-        ));
+        let files = Arc::new(
+            FileServer::new(
+                &config.files.root,
+                file_key,
+                Arc::clone(&catalog),
+                Arc::clone(&audit),
+            )
+            .with_smi_proxies(config.policy.device_auth.smi_proxies.clone()),
+        );
         for addr in &config.files.listen {
             let listener = bind(*addr).await?;
             let local = local_addr(&listener, *addr)?;

@@ -28,6 +28,7 @@ use crate::edge::files::range::RangeOutcome;
 use crate::edge::listener::{ConnInfo, Handler};
 use crate::identity::CertIdentity;
 use crate::pki::inspect::CertInfo;
+use crate::policy::auth::IdPattern;
 
 /// The file server's [`Handler`].
 #[derive(Debug)]
@@ -36,6 +37,9 @@ pub struct FileServer {
     key: [u8; FILE_KEY_BYTES],
     catalog: Arc<Catalog>,
     audit: Arc<Mutex<AuditLog>>,
+    /// Certificate serials of trusted SMI proxies (`device_auth.smi_proxies`): they fetch the
+    /// files granted to the devices they speak for.
+    smi_proxies: Vec<IdPattern>,
 }
 
 /// Why a request was refused.
@@ -104,6 +108,17 @@ impl FileServer {
             key,
             catalog,
             audit,
+            smi_proxies: Vec::new(),
+        }
+    }
+
+    /// The same server letting a certificate whose serial matches `patterns` (a trusted SMI
+    /// proxy, `device_auth.smi_proxies`) fetch any device's grant: the proxy downloads the
+    /// files of the legacy clients it speaks for. Grants stay signed, per device and expiring.
+    pub fn with_smi_proxies(self, patterns: Vec<IdPattern>) -> Self {
+        Self {
+            smi_proxies: patterns,
+            ..self
         }
     }
 
@@ -120,6 +135,7 @@ impl FileServer {
             .map_err(|e| (None, Refusal::Grant(e)))?;
         if let Some(id) = client_identity(conn)
             && id.sn != grant.device
+            && !self.smi_proxies.iter().any(|p| p.matches(&id.sn))
         {
             let refusal = Refusal::IdentityMismatch {
                 certificate: id.sn,
