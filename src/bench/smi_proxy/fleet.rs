@@ -179,14 +179,31 @@ fn plan_states(
     let mut states = BTreeMap::new();
     for record in store.pnp_devices()? {
         if serials.contains(&record.serial) {
-            *states.entry(record.state).or_insert(0) += 1;
+            *states.entry(state_kind(&record.state)).or_insert(0) += 1;
         }
     }
     Ok(states)
 }
 
+/// A plan state without what names one client (staged paths, grant URLs), so that failures
+/// of the same kind count together.
+fn state_kind(state: &str) -> String {
+    match state.find("clients/").or_else(|| state.find("https://")) {
+        Some(at) => format!("{}…", state.get(..at).unwrap_or(state)),
+        None => state.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn failures_of_one_kind_count_together() {
+        let a = "FAILED(image: SMI PROXY: the client did not fetch clients/70105c0003d9/x.bin)";
+        let b = "FAILED(image: SMI PROXY: the client did not fetch clients/70105c0003da/x.bin)";
+        assert_eq!(state_kind(a), state_kind(b));
+        assert_eq!(state_kind("FINISHED"), "FINISHED");
+    }
+
     use super::*;
 
     #[test]
