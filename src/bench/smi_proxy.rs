@@ -99,6 +99,8 @@ pub struct SmiProxyBenchReport {
     pub max_ms: f64,
     /// Reverse-telnet sessions that failed on the switch side.
     pub telnet_failures: u32,
+    /// Their distinct errors (a few).
+    pub telnet_errors: Vec<String>,
     /// RSS with the gateway started, before the switches (KiB).
     pub rss_baseline_kib: u64,
     /// Peak RSS of the process (`VmHWM`, KiB).
@@ -151,6 +153,7 @@ pub async fn run_smi_proxy(
         p99_ms: summary.p99_ms,
         max_ms: summary.max_ms,
         telnet_failures: outcome.telnet_failures,
+        telnet_errors: outcome.telnet_errors,
         rss_baseline_kib: baseline,
         peak_rss_kib: peak,
         rss_per_client_kib: peak.saturating_sub(baseline) as f64 / f64::from(opts.clients),
@@ -194,6 +197,9 @@ pub fn render(r: &SmiProxyBenchReport) -> String {
     );
     for (state, n) in &r.other_states {
         out.push_str(&format!("not finished:        {n} in {state}\n"));
+    }
+    for e in &r.telnet_errors {
+        out.push_str(&format!("telnet error:        {e}\n"));
     }
     for p in &r.problems {
         out.push_str(&format!("audit:               {p}\n"));

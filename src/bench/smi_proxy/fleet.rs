@@ -26,6 +26,8 @@ use super::setup::Lab;
 
 /// Most clients a run may have (distinct 127.A.B.C addresses and MACs).
 pub const MAX_CLIENTS: u32 = 60_000;
+/// Distinct telnet errors kept for the report.
+const MAX_ERRORS: usize = 5;
 /// How often the store is read for finished plans.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -37,6 +39,8 @@ pub(super) struct Outcome {
     pub(super) finished: u32,
     /// Failed reverse-telnet sessions seen by the switches.
     pub(super) telnet_failures: u32,
+    /// Their distinct errors (at most [`MAX_ERRORS`]).
+    pub(super) telnet_errors: Vec<String>,
     /// Start → everything done (or the timeout).
     pub(super) wall: Duration,
     /// Unfinished plans by state.
@@ -61,7 +65,7 @@ pub fn base_mac(i: u32) -> [u8; 6] {
 /// What a switch reported that the run counts.
 enum Report {
     Configured(usize, Instant),
-    TelnetFailed,
+    TelnetFailed(String),
 }
 
 /// Starts the switches, calls out, and waits.
@@ -89,6 +93,7 @@ pub(super) async fn run(
     let deadline = begin + timeout;
     let mut per_client = Vec::with_capacity(switches.len());
     let mut telnet_failures = 0;
+    let mut telnet_errors = Vec::new();
     let mut ticker = tokio::time::interval(POLL);
     let (end, mut states) = loop {
         tokio::select! {
@@ -97,7 +102,12 @@ pub(super) async fn run(
                     let from = started.get(i).copied().unwrap_or(begin);
                     per_client.push(at.saturating_duration_since(from));
                 }
-                Some(Report::TelnetFailed) => telnet_failures += 1,
+                Some(Report::TelnetFailed(error)) => {
+                    telnet_failures += 1;
+                    if telnet_errors.len() < MAX_ERRORS && !telnet_errors.contains(&error) {
+                        telnet_errors.push(error);
+                    }
+                }
                 None => {}
             },
             _ = ticker.tick() => {
@@ -119,6 +129,7 @@ pub(super) async fn run(
         per_client,
         finished,
         telnet_failures,
+        telnet_errors,
         wall: end.saturating_duration_since(begin),
         other_states: states.into_iter().collect(),
     })
@@ -160,7 +171,9 @@ async fn start_switch(
                     configured = true;
                     Report::Configured(index, crate::clock::now_monotonic())
                 }
-                Event::Telnet { ok: false, .. } => Report::TelnetFailed,
+                Event::Telnet {
+                    ok: false, error, ..
+                } => Report::TelnetFailed(error.unwrap_or_else(|| "no error given".to_owned())),
                 _ => continue,
             };
             if reports.send(report).is_err() {
