@@ -24,6 +24,7 @@ pub mod dhcp;
 pub mod director;
 pub mod pnp;
 mod private_dir;
+pub mod smi_proxy;
 mod synthetic;
 pub mod vstack;
 

@@ -8,6 +8,7 @@
 pub mod dhcp;
 pub mod director;
 pub mod pnp;
+pub mod smi_proxy;
 pub mod vstack;
 
 use std::process::ExitCode;
@@ -37,6 +38,10 @@ pub enum BenchCommand {
     /// Director database: store and load N clients, render `show vstack status` and its
     /// siblings. Build with --release for meaningful figures.
     Director(director::DirectorArgs),
+    /// SMI PnP proxy: N legacy clients (default 1000) onboarded at once through one proxy
+    /// (0-byte image, config, finish), gateway and emulated switches in this process on
+    /// loopback; wall time, per-client percentiles, memory. Build with --release.
+    SmiProxy(smi_proxy::SmiProxyArgs),
 }
 
 /// Arguments of `bench policy`.
@@ -61,6 +66,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
         BenchCommand::VstackRelay(args) => vstack::run(&args),
         BenchCommand::Dhcp(args) => dhcp::run(&args),
         BenchCommand::Director(args) => director::run(&args),
+        BenchCommand::SmiProxy(args) => smi_proxy::run(&args),
     }
 }
 

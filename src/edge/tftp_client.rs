@@ -127,7 +127,18 @@ impl TransferClock {
 
 /// Downloads `filename` from the TFTP server at `server`.
 pub async fn get(server: SocketAddr, filename: &str, opts: Options) -> Result<Vec<u8>, TftpError> {
-    let mut t = Transfer::open(server, opts).await?;
+    get_from(None, server, filename, opts).await
+}
+
+/// Downloads `filename` from `server`, the transfer socket bound to `local` (the default source
+/// address when `None`), so a client emulated on a loopback alias is seen at its own address.
+pub async fn get_from(
+    local: Option<IpAddr>,
+    server: SocketAddr,
+    filename: &str,
+    opts: Options,
+) -> Result<Vec<u8>, TftpError> {
+    let mut t = Transfer::open(server, local, opts).await?;
     let rrq = Packet::Rrq(request(filename, &opts, Some(0))).encode()?;
     let (first, raw) = t.handshake(&rrq, 1).await?;
     let now = t.clock.now();
@@ -160,7 +171,19 @@ pub async fn put(
     data: &[u8],
     opts: Options,
 ) -> Result<(), TftpError> {
-    let mut t = Transfer::open(server, opts).await?;
+    put_from(None, server, filename, data, opts).await
+}
+
+/// Uploads `data` as `filename` to `server`, the transfer socket bound to `local` (see
+/// [`get_from`]).
+pub async fn put_from(
+    local: Option<IpAddr>,
+    server: SocketAddr,
+    filename: &str,
+    data: &[u8],
+    opts: Options,
+) -> Result<(), TftpError> {
+    let mut t = Transfer::open(server, local, opts).await?;
     let wrq = Packet::Wrq(request(filename, &opts, Some(data.len() as u64))).encode()?;
     let (first, _) = t.handshake(&wrq, 0).await?;
     let params = match first {
@@ -205,13 +228,18 @@ struct Transfer {
 }
 
 impl Transfer {
-    async fn open(server: SocketAddr, opts: Options) -> Result<Self, TftpError> {
-        let local_ip = match server.ip() {
+    async fn open(
+        server: SocketAddr,
+        local: Option<IpAddr>,
+        opts: Options,
+    ) -> Result<Self, TftpError> {
+        let default = match server.ip() {
             IpAddr::V4(ip) if ip.is_loopback() => IpAddr::V4(Ipv4Addr::LOCALHOST),
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             IpAddr::V6(ip) if ip.is_loopback() => IpAddr::V6(Ipv6Addr::LOCALHOST),
             IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         };
+        let local_ip = local.unwrap_or(default);
         let socket = UdpSocket::bind(SocketAddr::new(local_ip, 0)).await?;
         Ok(Self {
             socket,

@@ -78,6 +78,8 @@ pub struct Switch {
     advert: watch::Sender<Advert>,
     reloaded: Notify,
     booted: Mutex<Instant>,
+    /// Source address of outgoing telnet and TFTP (`None`: the system's choice).
+    source: Option<IpAddr>,
 }
 
 /// Accepts connections on `listener` until the process ends.
@@ -97,6 +99,17 @@ impl Switch {
         opts: SwitchOptions,
         events: mpsc::UnboundedSender<Event>,
     ) -> Arc<Self> {
+        Self::with_source(device, opts, events, None)
+    }
+
+    /// [`Switch::new`] whose outgoing telnet and TFTP leave from `source` (a switch emulated on
+    /// a loopback alias, as the SMI proxy benchmark runs them).
+    pub fn with_source(
+        device: Device,
+        opts: SwitchOptions,
+        events: mpsc::UnboundedSender<Event>,
+        source: Option<IpAddr>,
+    ) -> Arc<Self> {
         let advert = Advert {
             hostname: device.hostname().to_owned(),
             software: device.software.clone(),
@@ -109,6 +122,7 @@ impl Switch {
             advert: watch::channel(advert).0,
             reloaded: Notify::new(),
             booted: Mutex::new(crate::clock::now_monotonic()),
+            source,
         })
     }
 
@@ -226,7 +240,7 @@ impl Switch {
         let uptime = self.booted.lock().await.elapsed();
         let view = outgoing::vty_view(&*self.device.lock().await, uptime);
         for (host, port) in targets {
-            telnet::spawn(host, port, view.clone(), self.events.clone());
+            telnet::spawn(host, port, self.source, view.clone(), self.events.clone());
         }
     }
 
@@ -421,7 +435,9 @@ impl Switch {
     /// RRQ; the event is emitted here.
     pub async fn get(&self, remote: &Remote, purpose: &'static str) -> Option<Vec<u8>> {
         let result = match self.resolve(remote).await {
-            Ok(server) => tftp_client::get(server, &remote.file, self.opts.tftp).await,
+            Ok(server) => {
+                tftp_client::get_from(self.source, server, &remote.file, self.opts.tftp).await
+            }
             Err(e) => Err(TftpError::Io(e)),
         };
         let bytes = result.as_ref().map_or(0, Vec::len);
@@ -432,7 +448,9 @@ impl Switch {
     /// WRQ; the event is emitted here.
     async fn put(&self, remote: &Remote, data: &[u8]) -> Result<(), String> {
         let result = match self.resolve(remote).await {
-            Ok(server) => tftp_client::put(server, &remote.file, data, self.opts.tftp).await,
+            Ok(server) => {
+                tftp_client::put_from(self.source, server, &remote.file, data, self.opts.tftp).await
+            }
             Err(e) => Err(TftpError::Io(e)),
         };
         self.tftp_event("put", "copy", remote, data.len(), result.as_ref().err());

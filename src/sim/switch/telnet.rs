@@ -10,8 +10,10 @@
 
 use std::time::Duration;
 
+use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 use super::Event;
@@ -25,10 +27,17 @@ pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const EXEC_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Calls `host:port` in the background and reports the session's end to `events`.
-pub fn spawn(host: String, port: u16, view: VtyView, events: mpsc::UnboundedSender<Event>) {
+/// The connection leaves from `source` when given (a switch emulated on a loopback alias).
+pub fn spawn(
+    host: String,
+    port: u16,
+    source: Option<IpAddr>,
+    view: VtyView,
+    events: mpsc::UnboundedSender<Event>,
+) {
     tokio::spawn(async move {
         let server = format!("{host}:{port}");
-        let event = match call(&host, port, view).await {
+        let event = match call_from(source, &host, port, view).await {
             Ok(outcome) => Event::Telnet {
                 server,
                 ok: outcome.ok(),
@@ -46,7 +55,17 @@ pub fn spawn(host: String, port: u16, view: VtyView, events: mpsc::UnboundedSend
 
 /// Connects to `host:port` and serves the CLI until the session ends; how it went.
 pub async fn call(host: &str, port: u16, view: VtyView) -> std::io::Result<super::vty::Outcome> {
-    let connect = TcpStream::connect((host, port));
+    call_from(None, host, port, view).await
+}
+
+/// [`call`], the connection leaving from `source` when given.
+pub async fn call_from(
+    source: Option<IpAddr>,
+    host: &str,
+    port: u16,
+    view: VtyView,
+) -> std::io::Result<super::vty::Outcome> {
+    let connect = connect(source, host, port);
     let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
@@ -78,4 +97,22 @@ pub async fn call(host: &str, port: u16, view: VtyView) -> std::io::Result<super
             Ok(Err(e)) => return Err(e),
         }
     }
+}
+
+/// Connects to `host:port`, bound to `source` when given.
+async fn connect(source: Option<IpAddr>, host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let Some(source) = source else {
+        return TcpStream::connect((host, port)).await;
+    };
+    let target = tokio::net::lookup_host((host, port))
+        .await?
+        .find(|a| a.is_ipv4() == source.is_ipv4())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
+    let socket = if source.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(source, 0))?;
+    socket.connect(target).await
 }
