@@ -69,17 +69,7 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> DirectorConfig {
         .unwrap_or_default();
     let probe_interval = duration(cx, t, "probe_interval", d.probe_interval);
     let probe_timeout = duration(cx, t, "probe_timeout", d.probe_timeout);
-    let client_port = t
-        .take("client_port")
-        .and_then(|n| {
-            let v = n.integer(cx)?;
-            let port = u16::try_from(v).ok().filter(|p| *p != 0);
-            if port.is_none() {
-                n.invalid(cx, "must be a port between 1 and 65535");
-            }
-            port
-        })
-        .unwrap_or(d.client_port);
+    let client_port = port(cx, t, "client_port").unwrap_or(d.client_port);
     let tftp_address = t.parse(cx, "tftp_address", tftp_address);
     let backup = t.bool(cx, "backup").unwrap_or(d.backup);
     let backup_on_start = t.bool(cx, "backup_on_start").unwrap_or(d.backup_on_start);
@@ -104,6 +94,18 @@ pub(super) fn parse(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> DirectorConfig {
         backup_interval,
         backup_timeout,
     }
+}
+
+/// Takes `key` as a TCP port, 1–65535.
+pub(super) fn port(cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &str) -> Option<u16> {
+    t.take(key).and_then(|n| {
+        let v = n.integer(cx)?;
+        let port = u16::try_from(v).ok().filter(|p| *p != 0);
+        if port.is_none() {
+            n.invalid(cx, "must be a port between 1 and 65535");
+        }
+        port
+    })
 }
 
 /// The address clients reach ztpgate's TFTP server at: a specific unicast IPv4 address (Smart

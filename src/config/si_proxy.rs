@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::config::doc::{Ctx, Table};
 use crate::config::gateway::{path_key, positive_duration};
 use crate::config::resolve;
-use crate::config::si_director::{interface_name, tftp_address};
+use crate::config::si_director::{interface_name, port, tftp_address};
 
 /// `[smart_install_proxy]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,17 +83,7 @@ pub(super) fn parse(
     let duration = |cx: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &str, default: Duration| {
         t.parse(cx, key, positive_duration).unwrap_or(default)
     };
-    let client_port = t
-        .take("client_port")
-        .and_then(|n| {
-            let v = n.integer(cx)?;
-            let port = u16::try_from(v).ok().filter(|p| *p != 0);
-            if port.is_none() {
-                n.invalid(cx, "must be a port between 1 and 65535");
-            }
-            port
-        })
-        .unwrap_or(d.client_port);
+    let client_port = port(cx, t, "client_port").unwrap_or(d.client_port);
     let max_file_bytes = t
         .take("max_file_bytes")
         .and_then(|n| {

@@ -130,19 +130,37 @@ impl ReverseTelnet {
     }
 
     async fn record(&self, verdict: &str, peer: SocketAddr, detail: serde_json::Value) {
-        let entry = AuditEntry {
-            kind: EntryKind::Decision,
-            area: "smi_proxy".into(),
-            verdict: verdict.into(),
-            rule: "reverse-telnet".into(),
-            mode: "enforce".into(),
-            actor: peer.to_string(),
+        record(
+            &self.audit,
+            verdict,
+            "reverse-telnet",
+            &peer.to_string(),
             detail,
-        };
-        let now = crate::clock::now_utc();
-        if let Err(err) = self.audit.lock().await.append(entry, now) {
-            tracing::error!(%err, "reverse telnet: cannot write the audit log");
-        }
+        )
+        .await;
+    }
+}
+
+/// Appends an SMI proxy record (area `smi_proxy`) to `audit`; a failed write is logged.
+pub(crate) async fn record(
+    audit: &Mutex<AuditLog>,
+    verdict: &str,
+    rule: &str,
+    actor: &str,
+    detail: serde_json::Value,
+) {
+    let entry = AuditEntry {
+        kind: EntryKind::Decision,
+        area: "smi_proxy".into(),
+        verdict: verdict.into(),
+        rule: rule.into(),
+        mode: "enforce".into(),
+        actor: actor.to_owned(),
+        detail,
+    };
+    let now = crate::clock::now_utc();
+    if let Err(err) = audit.lock().await.append(entry, now) {
+        tracing::error!(%err, "SMI proxy: cannot write the audit log");
     }
 }
 

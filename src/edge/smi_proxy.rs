@@ -33,7 +33,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::{Mutex, mpsc, watch};
 
-use crate::audit::{AuditEntry, AuditLog, EntryKind};
+use crate::audit::AuditLog;
 use crate::config::si_proxy::ProxyGatewayConfig;
 use crate::edge::client::{HttpClient, ServerUrl};
 use crate::edge::reverse_telnet::Learned;
@@ -147,11 +147,6 @@ impl SmiProxy {
         }))
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// Every entry of the proxy database.
     pub async fn entries(&self) -> Vec<ProxyEntry> {
         self.db.lock().await.entries().cloned().collect()
@@ -219,7 +214,7 @@ impl SmiProxy {
             });
             match bound {
                 Ok(()) => {
-                    self.persist(&db, &mac).await;
+                    self.persist(&db, &[mac]).await;
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -264,17 +259,28 @@ impl SmiProxy {
             let db = self.db.lock().await;
             db.entries().filter_map(|e| Some((e.mac, e.ip?))).collect()
         };
-        let port = self.settings.gateway.client_port;
-        let timeout = self.settings.gateway.probe_timeout;
-        for (mac, ip) in targets {
-            let ok = crate::edge::director::wire::probe(SocketAddr::new(ip, port), timeout).await;
-            let health = if ok { Health::Active } else { Health::Inactive };
-            let mut db = self.db.lock().await;
-            let changed = db.get(&mac).is_some_and(|e| e.health != health);
-            if changed && db.set_health(&mac, health).is_ok() {
-                self.persist(&db, &mac).await;
+        let gateway = &self.settings.gateway;
+        let results = crate::edge::director::wire::probe_many(
+            targets,
+            gateway.client_port,
+            gateway.probe_timeout,
+        )
+        .await;
+        let mut db = self.db.lock().await;
+        let mut changed = Vec::new();
+        for (mac, answered) in results {
+            let health = if answered {
+                Health::Active
+            } else {
+                Health::Inactive
+            };
+            if db.get(&mac).is_some_and(|e| e.health != health)
+                && db.set_health(&mac, health).is_ok()
+            {
+                changed.push(mac);
             }
         }
+        self.persist(&db, &changed).await;
     }
 
     /// Moves `mac`'s conversation state, written through.
@@ -283,7 +289,7 @@ impl SmiProxy {
         let now = crate::clock::now_utc();
         let changed = db.get(mac).is_some_and(|e| e.state != state);
         if db.set_state(mac, state, now).is_ok() && changed {
-            self.persist(&db, mac).await;
+            self.persist(&db, &[*mac]).await;
         }
     }
 
@@ -301,7 +307,7 @@ impl SmiProxy {
     pub(crate) async fn set_image(&self, mac: &[u8; 6], image: &str) {
         let mut db = self.db.lock().await;
         if db.set_software(mac, None, Some(image)).is_ok() {
-            self.persist(&db, mac).await;
+            self.persist(&db, &[*mac]).await;
         }
     }
 
@@ -325,17 +331,15 @@ impl SmiProxy {
         }
     }
 
-    /// Writes `mac`'s entry to the store (called with the database locked: database, then
-    /// store).
-    async fn persist(&self, db: &ProxyDb, mac: &[u8; 6]) {
-        let Some(entry) = db.get(mac) else { return };
-        if let Err(err) = self
-            .store
-            .lock()
-            .await
-            .save_proxy_clients(std::slice::from_ref(entry))
-        {
-            tracing::error!(%err, mac = %cisco_mac(mac), "SMI proxy: cannot store the client");
+    /// Writes the entries of `macs` to the store in one transaction (called with the database
+    /// locked: database, then store).
+    async fn persist(&self, db: &ProxyDb, macs: &[[u8; 6]]) {
+        let entries: Vec<ProxyEntry> = macs.iter().filter_map(|m| db.get(m).cloned()).collect();
+        if entries.is_empty() {
+            return;
+        }
+        if let Err(err) = self.store.lock().await.save_proxy_clients(&entries) {
+            tracing::error!(%err, clients = entries.len(), "SMI proxy: cannot store the clients");
         }
     }
 
@@ -360,18 +364,6 @@ impl SmiProxy {
         actor: &str,
         detail: serde_json::Value,
     ) {
-        let entry = AuditEntry {
-            kind: EntryKind::Decision,
-            area: "smi_proxy".into(),
-            verdict: verdict.into(),
-            rule: rule.into(),
-            mode: "enforce".into(),
-            actor: actor.to_owned(),
-            detail,
-        };
-        let now = crate::clock::now_utc();
-        if let Err(err) = self.audit.lock().await.append(entry, now) {
-            tracing::error!(%err, "SMI proxy: cannot write the audit log");
-        }
+        crate::edge::reverse_telnet::record(&self.audit, verdict, rule, actor, detail).await;
     }
 }

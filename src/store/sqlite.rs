@@ -67,6 +67,35 @@ impl SqliteStore {
         &self.conn
     }
 
+    /// Loads the JSON records of `query` — whose columns are the record text, then the key
+    /// columns, the first of them the client's MAC — in query order. Each record is decoded and
+    /// must have been stored under its own key (`own_key`), else the table is corrupt.
+    pub(crate) fn load_records<T>(
+        &self,
+        op: &'static str,
+        query: &str,
+        column: &'static str,
+        decode: impl Fn(&str) -> Result<T, StoreError>,
+        own_key: impl Fn(&T, &rusqlite::Row<'_>) -> rusqlite::Result<bool>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(query).map_err(sql(op))?;
+        let mut rows = stmt.query([]).map_err(sql(op))?;
+        let mut records = Vec::new();
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let text: String = row.get(0).map_err(sql(op))?;
+            let record = decode(&text)?;
+            if !own_key(&record, row).map_err(sql(op))? {
+                let mac: Vec<u8> = row.get(1).map_err(sql(op))?;
+                return Err(StoreError::Corrupt {
+                    column,
+                    value: format!("record of {} stored under another key", hex::encode(&mac)),
+                });
+            }
+            records.push(record);
+        }
+        Ok(records)
+    }
+
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits it.
     pub(crate) fn write(
         &mut self,

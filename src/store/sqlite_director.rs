@@ -5,32 +5,20 @@ use rusqlite::params;
 
 use crate::roles::director::Client;
 use crate::store::director::{DirectorStore, decode, encode};
-use crate::store::sqlite::sql;
 use crate::store::{SqliteStore, StoreError};
 
 impl DirectorStore for SqliteStore {
     fn director_clients(&self) -> Result<Vec<Client>, StoreError> {
-        let op = "list director clients";
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT mac, idx, record FROM director_clients ORDER BY idx")
-            .map_err(sql(op))?;
-        let mut rows = stmt.query([]).map_err(sql(op))?;
-        let mut clients = Vec::new();
-        while let Some(row) = rows.next().map_err(sql(op))? {
-            let mac: Vec<u8> = row.get(0).map_err(sql(op))?;
-            let idx: i64 = row.get(1).map_err(sql(op))?;
-            let text: String = row.get(2).map_err(sql(op))?;
-            let client = decode(&text)?;
-            if client.mac.as_slice() != mac.as_slice() || i64::from(client.index) != idx {
-                return Err(StoreError::Corrupt {
-                    column: "director_clients.record",
-                    value: format!("record of {} stored under another key", hex::encode(&mac)),
-                });
-            }
-            clients.push(client);
-        }
-        Ok(clients)
+        self.load_records(
+            "list director clients",
+            "SELECT record, mac, idx FROM director_clients ORDER BY idx",
+            "director_clients.record",
+            decode,
+            |client, row| {
+                Ok(row.get::<_, Vec<u8>>(1)? == client.mac
+                    && row.get::<_, i64>(2)? == i64::from(client.index))
+            },
+        )
     }
 
     fn save_director_clients(&mut self, clients: &[Client]) -> Result<(), StoreError> {

@@ -5,31 +5,17 @@ use rusqlite::params;
 
 use crate::roles::smi_proxy::proxy_db::ProxyEntry;
 use crate::store::proxy::{ProxyStore, decode, encode};
-use crate::store::sqlite::sql;
 use crate::store::{SqliteStore, StoreError};
 
 impl ProxyStore for SqliteStore {
     fn proxy_clients(&self) -> Result<Vec<ProxyEntry>, StoreError> {
-        let op = "list SMI proxy clients";
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT mac, record FROM smi_proxy_clients ORDER BY mac")
-            .map_err(sql(op))?;
-        let mut rows = stmt.query([]).map_err(sql(op))?;
-        let mut entries = Vec::new();
-        while let Some(row) = rows.next().map_err(sql(op))? {
-            let mac: Vec<u8> = row.get(0).map_err(sql(op))?;
-            let text: String = row.get(1).map_err(sql(op))?;
-            let entry = decode(&text)?;
-            if entry.mac.as_slice() != mac.as_slice() {
-                return Err(StoreError::Corrupt {
-                    column: "smi_proxy_clients.record",
-                    value: format!("record of {} stored under another key", hex::encode(&mac)),
-                });
-            }
-            entries.push(entry);
-        }
-        Ok(entries)
+        self.load_records(
+            "list SMI proxy clients",
+            "SELECT record, mac FROM smi_proxy_clients ORDER BY mac",
+            "smi_proxy_clients.record",
+            decode,
+            |entry, row| Ok(row.get::<_, Vec<u8>>(1)? == entry.mac),
+        )
     }
 
     fn save_proxy_clients(&mut self, entries: &[ProxyEntry]) -> Result<(), StoreError> {

@@ -16,7 +16,6 @@ use tokio::task::JoinHandle;
 use crate::bench::PrivateDir;
 use crate::pki::KeyKind;
 use crate::pki::lab::{DEFAULT_DEVICE_DAYS, DeviceRequest};
-use crate::policy::smi_proxy::ProxyAddress;
 use crate::roles::smi_proxy::tailored::{self, Credentials, PasswordForm, ProxyEndpoint};
 
 use super::SmiProxyBenchError;
@@ -28,9 +27,6 @@ pub const PROXY_SN: &str = "PROXY1";
 /// Reverse-telnet credentials of the generated policy.
 const USERNAME: &str = "smibench";
 const PASSWORD: &str = "bench-pw";
-/// The proxy address written in the policy (which refuses loopback), replaced by 127.0.0.1
-/// once loaded.
-const PLACEHOLDER_ADDRESS: &str = "192.0.2.1";
 /// How long the gateway may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -88,13 +84,8 @@ impl Lab {
             tftp_max_transfers,
         );
         write(&config, &gateway_text)?;
-        let mut config =
+        let config =
             crate::config::load(&config).map_err(|e| SmiProxyBenchError::Config(e.to_string()))?;
-        // The policy refuses a loopback proxy address (clients could not reach it); here the
-        // clients are on loopback too.
-        if let Some(proxy) = config.policy.smi_proxy.as_mut() {
-            proxy.address = ProxyAddress::Ip(Ipv4Addr::LOCALHOST);
-        }
         let store = config.store.path.clone();
         let audit = config.audit.path.clone();
         let tailored = tailored_config(ports.telnet)?;
@@ -251,7 +242,7 @@ fn tailored_config(telnet: u16) -> Result<String, SmiProxyBenchError> {
     Ok(tailored::client_config(endpoint, &credentials))
 }
 
-/// The proxy-mode policy: clients on 127.0.0.0/8, the proxy on 127.0.0.1, one profile for
+/// The proxy-mode policy: clients on 127.0.0.0/8, the proxy on `lo` (127.0.0.1), one profile for
 /// every device (0-byte image without `version`, config, finish terminate).
 fn policy_text(telnet: u16) -> String {
     format!(
@@ -260,7 +251,7 @@ fn policy_text(telnet: u16) -> String {
 role = "proxy"
 client_networks = ["127.0.0.0/8"]
 [smart_install.proxy]
-address = "{PLACEHOLDER_ADDRESS}"
+interface = "lo"
 telnet_port = {telnet}
 username = "{USERNAME}"
 password = "{PASSWORD}"

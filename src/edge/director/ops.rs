@@ -8,11 +8,8 @@
 //! outcome is an audit record.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::audit::AuditEntry;
 use crate::edge::cdp_listener::NeighborRecord;
@@ -25,9 +22,6 @@ use crate::store::{Store, StoreError};
 
 use super::wire::{self, Reload};
 use super::{Director, PendingBackup, actor, ipv4};
-
-/// Probes running at once.
-const PROBE_CONCURRENCY: usize = 64;
 
 /// What an on-demand update sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
@@ -154,23 +148,12 @@ impl Director {
                 .filter_map(|c| Some((c.mac, c.ip?)))
                 .collect()
         };
-        let port = self.settings.config.client_port;
-        let timeout = self.settings.config.probe_timeout;
-        let slots = Arc::new(Semaphore::new(PROBE_CONCURRENCY));
-        let mut probes = JoinSet::new();
-        for (mac, ip) in targets {
-            let slots = Arc::clone(&slots);
-            probes.spawn(async move {
-                let _slot = slots.acquire_owned().await.ok()?;
-                Some((mac, wire::probe(SocketAddr::new(ip, port), timeout).await))
-            });
-        }
-        let mut results = Vec::new();
-        while let Some(done) = probes.join_next().await {
-            if let Ok(Some(result)) = done {
-                results.push(result);
-            }
-        }
+        let results = wire::probe_many(
+            targets,
+            self.settings.config.client_port,
+            self.settings.config.probe_timeout,
+        )
+        .await;
         let now = crate::clock::now_utc();
         let mut db = self.db.lock().await;
         let mut changes = Changes::default();

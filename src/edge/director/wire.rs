@@ -6,11 +6,14 @@
 //! Inputs: replies from clients (untrusted), decoded by the bounded `proto::vstack` codec; only
 //! whether a well-formed probe reply arrived is used.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::proto::vstack::{
     Body, ConfigPush, CopyCommands, Decoded, EncodeError, ImageUpgrade, Limits, Message, Probe,
@@ -94,6 +97,34 @@ pub async fn probe(addr: SocketAddr, timeout: Duration) -> bool {
         tokio::time::timeout(timeout, exchange).await,
         Ok(Some(true))
     )
+}
+
+/// Probes running at once in [`probe_many`].
+const PROBE_CONCURRENCY: usize = 64;
+
+/// Probes every `(mac, address)` on `port`, [`PROBE_CONCURRENCY`] at a time; whether each
+/// answered, in completion order.
+pub async fn probe_many(
+    targets: Vec<([u8; 6], IpAddr)>,
+    port: u16,
+    timeout: Duration,
+) -> Vec<([u8; 6], bool)> {
+    let slots = Arc::new(Semaphore::new(PROBE_CONCURRENCY));
+    let mut probes = JoinSet::new();
+    for (mac, ip) in targets {
+        let slots = Arc::clone(&slots);
+        probes.spawn(async move {
+            let _slot = slots.acquire_owned().await.ok()?;
+            Some((mac, probe(SocketAddr::new(ip, port), timeout).await))
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(done) = probes.join_next().await {
+        if let Ok(Some(result)) = done {
+            results.push(result);
+        }
+    }
+    results
 }
 
 /// The copy-commands message that makes a client upload its running configuration to `url`.

@@ -47,6 +47,7 @@ impl Decide for Arc<SmiProxy> {
 
     async fn granted(&self, grants: &[Grant<'_>], now: DateTime<Utc>) {
         let mut db = self.db.lock().await;
+        let mut changed = Vec::new();
         for grant in grants {
             let mac = grant.mac.0;
             let ip = IpAddr::V4(grant.ip);
@@ -56,7 +57,7 @@ impl Decide for Arc<SmiProxy> {
                 Ok(entry) => {
                     let after = (entry.ip, entry.hostname.clone());
                     if before.as_ref() != Some(&after) {
-                        self.persist(&db, &mac).await;
+                        changed.push(mac);
                     }
                     if let Ok(mut m) = self.by_ip.write() {
                         m.insert(ip, mac);
@@ -67,5 +68,7 @@ impl Decide for Arc<SmiProxy> {
                 }
             }
         }
+        // A renewal that changes nothing is not written; the batch is one transaction.
+        self.persist(&db, &changed).await;
     }
 }

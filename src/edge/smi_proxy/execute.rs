@@ -12,7 +12,8 @@
 //! - **device-info**, **topology**, **capabilities**: answered from the proxy database and CDP.
 //! - every refusal carries the reference's exact strings.
 //!
-//! Every operation is an audit record (area `smi_proxy`, rule = the service).
+//! Every operation is an audit record (area `smi_proxy`, rule `service`); every delivery
+//! decision an `image_delivery` record.
 //!
 //! Inputs: requests from the authenticated server (parsed by `proto::pnp`); URLs and checksums in
 //! them are checked before use; downloads are bounded by `max_file_bytes`.
@@ -26,9 +27,11 @@ use md5::{Digest as _, Md5};
 use sha2::Sha256;
 use tokio::io::AsyncWriteExt as _;
 
+use crate::audit::AuditEntry;
 use crate::edge::client::{ServerUrl, full};
 use crate::edge::director::wire::{self, Reload};
 use crate::identity::Udi;
+use crate::policy::Decision;
 use crate::policy::delivery::{DeliveryEvent, DeliveryVerdict};
 use crate::proto::pnp::error_info::{ConfigUpgradeError, ImageInstallError};
 use crate::proto::pnp::{Correlator, ErrorCode, FileLocation, Service};
@@ -295,19 +298,7 @@ impl SmiProxy {
         checksum: Option<&str>,
     ) -> Result<Staged, OpError> {
         let decision = self.settings.delivery.decide_upstream(url);
-        let detail = serde_json::json!({
-            "url": url,
-            "rule": decision.rule.to_string(),
-            "reason": decision.reason,
-        });
-        let allowed = decision.verdict == DeliveryVerdict::Allow
-            || decision.mode == crate::policy::Mode::Audit;
-        let verdict = if allowed { "allow" } else { "deny" };
-        self.record(verdict, "image-delivery", &cisco_mac(&mac), detail)
-            .await;
-        if !allowed {
-            return Err(OpError::Policy(decision.reason));
-        }
+        self.delivery(decision, &cisco_mac(&mac), url).await?;
         let (server, path) = ServerUrl::parse(url).map_err(|e| OpError::Fetch(e.to_string()))?;
         let name = format!("{}/{}", client_dir(&mac), file_name(&path));
         let dest = self.settings.files_dir.join(&name);
@@ -384,19 +375,31 @@ impl SmiProxy {
             device: Some(client),
             legacy_smart_install: true,
         });
-        let allowed = decision.verdict == DeliveryVerdict::Allow
-            || decision.mode == crate::policy::Mode::Audit;
-        if allowed {
-            return Ok(());
+        self.delivery(decision, &client.to_string(), url).await
+    }
+
+    /// Audits an image-delivery decision about `url` (area `image_delivery`) and turns a denial
+    /// that is enforced into the operation's error.
+    async fn delivery(
+        &self,
+        decision: Decision<DeliveryVerdict>,
+        actor: &str,
+        url: &str,
+    ) -> Result<(), OpError> {
+        match AuditEntry::decision(&decision, actor, serde_json::json!({ "url": url })) {
+            Ok(entry) => {
+                let now = crate::clock::now_utc();
+                if let Err(err) = self.audit.lock().await.append(entry, now) {
+                    tracing::error!(%err, "SMI proxy: cannot write the audit log");
+                }
+            }
+            Err(err) => tracing::error!(%err, "SMI proxy: cannot encode a delivery decision"),
         }
-        let detail = serde_json::json!({
-            "url": url,
-            "rule": decision.rule.to_string(),
-            "reason": decision.reason,
-        });
-        self.record("deny", "image-delivery", &client.to_string(), detail)
-            .await;
-        Err(OpError::Policy(decision.reason))
+        if decision.verdict == DeliveryVerdict::Allow || decision.is_audited() {
+            Ok(())
+        } else {
+            Err(OpError::Policy(decision.reason))
+        }
     }
 
     /// Grants `name` to `ip`, sends `message` and waits until the client has fetched `name`.
