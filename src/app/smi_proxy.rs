@@ -98,6 +98,7 @@ pub(super) async fn start(
             .and_then(|c| c.pnp_server)
             .map(|addr| pnp_option43(*addr.ip(), addr.port())),
         static_reads: super::tftp::assignments(&config.tftp),
+        transfer_slots: config.tftp.max_transfers,
     };
     let proxy = SmiProxy::start(settings, Arc::clone(store), Arc::clone(audit), stop.clone())
         .await

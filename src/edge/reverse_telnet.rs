@@ -7,8 +7,14 @@
 //! Bytes go through the sans-IO telnet filter (`crate::proto::telnet`) and the sans-IO session
 //! driver (`crate::roles::smi_proxy::cli_session`); this module only moves them and keeps time.
 //! Only peers inside the policy's client networks are served; every session is an audit record
-//! (area `smi_proxy`: `learn`, `fail`, or `refuse` for a peer outside the client networks).
-//! Sessions are capped in number and each is bounded by the session timeout.
+//! (area `smi_proxy`: `learn`, `fail`, or `refuse` for a peer outside the client networks or
+//! beyond the session cap; refusal records are throttled per peer).
+//!
+//! Connections are accepted as they come, never left in the kernel's queue: a legacy client
+//! calls back once per reload, with short connect and login timeouts, so a call-out that waits
+//! is a client lost until its next reload. Sessions are capped in number ([`MAX_SESSIONS`],
+//! sized for a thousand clients calling back at once; a connection beyond it is closed and
+//! recorded) and each is bounded by the session timeout.
 //!
 //! Inputs: connections from the access network (attacker-controlled bytes, bounded by the
 //! filter and the session); the credentials and client networks from the policy.
@@ -20,6 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 
+use crate::audit::throttle::Throttle;
 use crate::audit::{AuditEntry, AuditLog, EntryKind};
 use crate::edge::tftp_client::TransferClock;
 use crate::policy::net::AddrSet;
@@ -28,8 +35,13 @@ use crate::roles::smi_proxy::cli_session::{CliEvent, CliSession, CliSessionError
 use crate::roles::smi_proxy::show_version::ShowVersion;
 use crate::roles::smi_proxy::tailored::Credentials;
 
-/// Sessions served at once; further connections wait in the kernel's accept queue.
-pub const MAX_SESSIONS: usize = 64;
+/// Sessions served at once; a connection beyond them is closed and recorded.
+pub const MAX_SESSIONS: usize = 2048;
+
+/// Refusal records per peer at once, then [`REFUSALS_PER_SECOND`].
+const REFUSAL_BURST: u32 = 20;
+/// The refill rate of refusal records per peer.
+const REFUSALS_PER_SECOND: f64 = 2.0;
 
 /// A client's `show version`, learned over its reverse-telnet session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +59,8 @@ pub struct ReverseTelnet {
     audit: Arc<Mutex<AuditLog>>,
     learned: mpsc::UnboundedSender<Learned>,
     slots: Arc<Semaphore>,
+    refusals: Mutex<Throttle>,
+    clock: TransferClock,
 }
 
 impl ReverseTelnet {
@@ -64,24 +78,27 @@ impl ReverseTelnet {
             audit,
             learned,
             slots: Arc::new(Semaphore::new(MAX_SESSIONS)),
+            refusals: Mutex::new(Throttle::new(REFUSAL_BURST, REFUSALS_PER_SECOND)),
+            clock: TransferClock::start(),
         }
+    }
+
+    /// The same listener serving at most `sessions` at once.
+    pub fn with_max_sessions(mut self, sessions: usize) -> Self {
+        self.slots = Arc::new(Semaphore::new(sessions.max(1)));
+        self
     }
 
     /// Accepts sessions on `listener` until `stop` turns true.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
         loop {
-            let permit = tokio::select! {
-                p = Arc::clone(&self.slots).acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
-                _ = stop.changed() => return,
-            };
             let (stream, peer) = tokio::select! {
                 r = listener.accept() => match r {
                     Ok(r) => r,
                     Err(err) => {
-                        tracing::debug!(%err, "reverse telnet: accept failed");
+                        // Out of descriptors, most likely: let sessions end before trying again.
+                        tracing::warn!(%err, "reverse telnet: accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                         continue;
                     }
                 },
@@ -89,10 +106,7 @@ impl ReverseTelnet {
             };
             let this = Arc::clone(&self);
             let stop = stop.clone();
-            tokio::spawn(async move {
-                this.connection(stream, peer, stop).await;
-                drop(permit);
-            });
+            tokio::spawn(async move { this.connection(stream, peer, stop).await });
         }
     }
 
@@ -103,11 +117,17 @@ impl ReverseTelnet {
         mut stop: watch::Receiver<bool>,
     ) {
         if !self.client_networks.contains(peer.ip()) {
-            let detail =
-                serde_json::json!({ "reason": "peer outside smart_install.client_networks" });
-            self.record("refuse", peer, detail).await;
+            drop(stream);
+            self.refused(peer, "peer outside smart_install.client_networks")
+                .await;
             return;
         }
+        let Ok(_permit) = Arc::clone(&self.slots).try_acquire_owned() else {
+            drop(stream);
+            self.refused(peer, "too many reverse-telnet sessions at once")
+                .await;
+            return;
+        };
         let outcome = tokio::select! {
             o = session(stream, self.credentials.clone()) => o,
             _ = stop.changed() => return,
@@ -126,6 +146,20 @@ impl ReverseTelnet {
                 let detail = serde_json::json!({ "reason": err.to_string() });
                 self.record("fail", peer, detail).await;
             }
+        }
+    }
+
+    /// A `refuse` record for `peer`, within its budget of refusal records.
+    async fn refused(&self, peer: SocketAddr, reason: &str) {
+        let detail = serde_json::json!({ "reason": reason });
+        let entry = entry("refuse", "reverse-telnet", &peer.to_string(), detail);
+        let admitted = self
+            .refusals
+            .lock()
+            .await
+            .admit_entry(peer.ip(), self.clock.now(), entry);
+        if let Some(entry) = admitted {
+            append(&self.audit, entry).await;
         }
     }
 
@@ -149,7 +183,12 @@ pub(crate) async fn record(
     actor: &str,
     detail: serde_json::Value,
 ) {
-    let entry = AuditEntry {
+    append(audit, entry(verdict, rule, actor, detail)).await;
+}
+
+/// An SMI proxy record (area `smi_proxy`, enforced).
+fn entry(verdict: &str, rule: &str, actor: &str, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
         kind: EntryKind::Decision,
         area: "smi_proxy".into(),
         verdict: verdict.into(),
@@ -157,7 +196,11 @@ pub(crate) async fn record(
         mode: "enforce".into(),
         actor: actor.to_owned(),
         detail,
-    };
+    }
+}
+
+/// Appends `entry` to `audit`; a failed write is logged.
+async fn append(audit: &Mutex<AuditLog>, entry: AuditEntry) {
     let now = crate::clock::now_utc();
     if let Err(err) = audit.lock().await.append(entry, now) {
         tracing::error!(%err, "SMI proxy: cannot write the audit log");

@@ -24,6 +24,7 @@
 pub mod agent;
 pub mod dhcp;
 pub mod execute;
+mod push;
 pub mod tftp;
 
 use std::collections::{HashMap, HashSet};
@@ -37,7 +38,7 @@ use crate::audit::AuditLog;
 use crate::config::si_proxy::ProxyGatewayConfig;
 use crate::edge::client::{HttpClient, ServerUrl};
 use crate::edge::reverse_telnet::Learned;
-use crate::edge::tftp_server::{AssignmentTable, TransferEvent, TransferPhase};
+use crate::edge::tftp_server::AssignmentTable;
 use crate::policy::delivery::ImageDeliveryPolicy;
 use crate::policy::net::AddrSet;
 use crate::policy::smi_proxy::ProxySettings;
@@ -76,6 +77,8 @@ pub struct Settings {
     pub pnp_option43: Option<String>,
     /// The operator's static `[[tftp.assign]]` reads.
     pub static_reads: AssignmentTable,
+    /// The TFTP server's transfer slots (`[tftp] max_transfers`): pushes waiting at once.
+    pub transfer_slots: usize,
 }
 
 /// Why the proxy could not start.
@@ -89,9 +92,6 @@ pub enum ProxyError {
     Dir(#[from] crate::pki::PkiError),
 }
 
-/// A transfer the proxy waits for: the client must fetch `filename`.
-type TransferKey = (IpAddr, String);
-
 /// The running proxy.
 pub struct SmiProxy {
     settings: Settings,
@@ -100,8 +100,10 @@ pub struct SmiProxy {
     by_ip: RwLock<HashMap<IpAddr, [u8; 6]>>,
     /// TFTP names (under `files_dir`) staged per client address.
     staged: RwLock<HashMap<IpAddr, HashSet<String>>>,
-    /// Transfers an operation waits for, and where to report their end.
-    waiting: RwLock<HashMap<TransferKey, mpsc::UnboundedSender<Result<(), String>>>>,
+    /// The push waiting on each client's TFTP transfers.
+    waiting: RwLock<HashMap<IpAddr, push::Waiter>>,
+    /// Pushes waiting at once (the TFTP server's transfer slots).
+    push_slots: tokio::sync::Semaphore,
     /// Clients whose conversation runs.
     agents: Mutex<HashSet<[u8; 6]>>,
     /// CDP neighbors by client MAC.
@@ -132,12 +134,14 @@ impl SmiProxy {
             .iter()
             .filter_map(|e| Some((e.ip?, e.mac)))
             .collect();
+        let push_slots = tokio::sync::Semaphore::new(settings.transfer_slots.max(1));
         Ok(Arc::new(Self {
             settings,
             db: Mutex::new(ProxyDb::new(entries)),
             by_ip: RwLock::new(by_ip),
             staged: RwLock::new(HashMap::new()),
             waiting: RwLock::new(HashMap::new()),
+            push_slots,
             agents: Mutex::new(HashSet::new()),
             neighbors: RwLock::new(HashMap::new()),
             probing: std::sync::atomic::AtomicBool::new(false),
@@ -340,19 +344,6 @@ impl SmiProxy {
         }
         if let Err(err) = self.store.lock().await.save_proxy_clients(&entries) {
             tracing::error!(%err, clients = entries.len(), "SMI proxy: cannot store the clients");
-        }
-    }
-
-    /// Reports a transfer's start or end to the operation waiting for it.
-    fn on_transfer(&self, event: &TransferEvent) {
-        let result = match &event.phase {
-            TransferPhase::Started => return,
-            TransferPhase::Completed { .. } => Ok(()),
-            TransferPhase::Failed { reason } => Err(reason.clone()),
-        };
-        let key = (event.client, event.filename.clone());
-        if let Some(tx) = self.waiting.read().ok().and_then(|w| w.get(&key).cloned()) {
-            let _ = tx.send(result);
         }
     }
 

@@ -335,6 +335,7 @@ impl TftpServer {
         if let Some(entry) = admitted {
             self.append(entry).await;
         }
+        self.notify(incoming, TransferPhase::Refused(refusal));
     }
 
     async fn granted(&self, incoming: &Incoming, negotiation: &Negotiation, size: Option<u64>) {

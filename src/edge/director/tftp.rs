@@ -68,6 +68,7 @@ impl Director {
             TransferPhase::Started => None,
             TransferPhase::Completed { .. } => Some(Ok(())),
             TransferPhase::Failed { reason } => Some(Err(reason.clone())),
+            TransferPhase::Refused(refusal) => Some(Err(format!("refused: {refusal}"))),
         };
         let now = crate::clock::now_utc();
         let mut db = self.db.lock().await;
@@ -86,7 +87,7 @@ impl Director {
         let stored = match &event.phase {
             TransferPhase::Started => return,
             TransferPhase::Completed { stored, .. } => stored.clone(),
-            TransferPhase::Failed { .. } => None,
+            TransferPhase::Failed { .. } | TransferPhase::Refused(_) => None,
         };
         let pending = self.backups.write().ok().and_then(|mut b| {
             let matches = b
@@ -104,6 +105,7 @@ impl Director {
         let Some(stored) = stored else {
             let reason = match event.phase {
                 TransferPhase::Failed { reason } => reason,
+                TransferPhase::Refused(refusal) => format!("refused: {refusal}"),
                 _ => "not stored".to_owned(),
             };
             let detail = serde_json::json!({ "reason": reason });

@@ -87,6 +87,10 @@ struct Lab {
 }
 
 async fn lab(client_networks: &str) -> Lab {
+    lab_with(client_networks, MAX_SESSIONS).await
+}
+
+async fn lab_with(client_networks: &str, sessions: usize) -> Lab {
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
     let audit = Arc::new(Mutex::new(
@@ -97,7 +101,8 @@ async fn lab(client_networks: &str) -> Lab {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop) = watch::channel(false);
-    let server = Arc::new(ReverseTelnet::new(credentials(), nets, audit, tx));
+    let server =
+        Arc::new(ReverseTelnet::new(credentials(), nets, audit, tx).with_max_sessions(sessions));
     tokio::spawn(server.serve(listener, stop));
     Lab {
         _dir: dir,
@@ -160,6 +165,78 @@ async fn refused_logins_and_foreign_peers_are_audited_and_learn_nothing() {
     );
     audited(&lab, "refuse").await;
     assert!(lab.learned.try_recv().is_err());
+}
+
+/// Reads from `s` until it is closed, failing after 5 s; returns how many bytes came.
+async fn closed(s: &mut TcpStream) -> usize {
+    let mut total = 0;
+    let mut buf = [0u8; 256];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+        match read.expect("the connection stays open") {
+            Ok(0) | Err(_) => return total,
+            Ok(n) => total += n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_beyond_the_cap_is_closed_at_once_and_recorded() {
+    let mut lab = lab_with("127.0.0.0/8", 1).await;
+    // The one session: a client that connected and has not spoken yet.
+    let held = TcpStream::connect(lab.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = TcpStream::connect(lab.addr).await.unwrap();
+    assert_eq!(
+        closed(&mut extra).await,
+        0,
+        "nothing is sent beyond the cap"
+    );
+    let log = audited(&lab, "refuse").await;
+    assert!(log.contains("too many reverse-telnet sessions"), "{log}");
+    // Once the held session ends, the next client is served.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client(lab.addr, "login-pw").await;
+    let learned = tokio::time::timeout(Duration::from_secs(5), lab.learned.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(learned.show_version.serial, "FOC1933X0AB");
+}
+
+#[tokio::test]
+async fn connections_are_accepted_while_every_session_is_busy() {
+    // With the only session taken, every further connection is still accepted and answered
+    // (closed) at once: none is left waiting in the kernel's queue until a client gives up.
+    let lab = lab_with("127.0.0.0/8", 1).await;
+    let _held = TcpStream::connect(lab.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..50 {
+        let mut s = TcpStream::connect(lab.addr).await.unwrap();
+        assert_eq!(closed(&mut s).await, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_refused_connections_is_not_a_flood_of_records() {
+    let lab = lab_outside().await;
+    let flood = REFUSAL_BURST as usize + 40;
+    for _ in 0..flood {
+        let mut s = TcpStream::connect(lab.addr).await.unwrap();
+        assert_eq!(closed(&mut s).await, 0);
+    }
+    audited(&lab, "refuse").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = std::fs::read_to_string(&lab.audit_path).unwrap();
+    let records = text
+        .lines()
+        .filter(|l| l.contains("\"verdict\":\"refuse\""))
+        .count();
+    assert!(
+        (REFUSAL_BURST as usize..REFUSAL_BURST as usize + 5).contains(&records),
+        "{records} refusal records for {flood} connections"
+    );
 }
 
 async fn lab_outside() -> Lab {

@@ -18,7 +18,7 @@
 //! Inputs: requests from the authenticated server (parsed by `proto::pnp`); URLs and checksums in
 //! them are checked before use; downloads are bounded by `max_file_bytes`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use http_body_util::BodyExt as _;
@@ -247,7 +247,9 @@ impl SmiProxy {
         self.check_tftp(&url, ip).await?;
         let message = wire::config_message(&url, reload.then_some(Reload::Now))
             .map_err(|e| OpError::Client(e.to_string()))?;
-        self.push(ip, &staged.name, &message).await?;
+        self.push(ip, std::slice::from_ref(&staged.name), &message)
+            .await
+            .map_err(OpError::Client)?;
         Ok(staged)
     }
 
@@ -267,10 +269,11 @@ impl SmiProxy {
         tokio::fs::write(&list_path, format!("{base}\n"))
             .await
             .map_err(|e| OpError::Client(format!("cannot write the image list: {e}")))?;
-        self.grant(ip, &list_name);
         let message = wire::image_message(&self.tftp_url(&list_name), Reload::Now)
             .map_err(|e| OpError::Client(e.to_string()))?;
-        self.push(ip, &staged.name, &message).await?;
+        self.push(ip, &[list_name, staged.name.clone()], &message)
+            .await
+            .map_err(OpError::Client)?;
         self.set_image(&mac, &format!("flash:/{base}")).await;
         Ok(staged)
     }
@@ -399,46 +402,6 @@ impl SmiProxy {
             Ok(())
         } else {
             Err(OpError::Policy(decision.reason))
-        }
-    }
-
-    /// Grants `name` to `ip`, sends `message` and waits until the client has fetched `name`.
-    async fn push(
-        &self,
-        ip: IpAddr,
-        name: &str,
-        message: &crate::proto::vstack::Message,
-    ) -> Result<(), OpError> {
-        self.grant(ip, name);
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let key = (ip, name.to_owned());
-        if let Ok(mut w) = self.waiting.write() {
-            w.insert(key.clone(), tx);
-        }
-        let addr = SocketAddr::new(ip, self.settings.gateway.client_port);
-        let timeout = self.settings.gateway.transfer_timeout;
-        let sent = wire::send(addr, message, self.settings.gateway.probe_timeout).await;
-        let result = match sent {
-            Err(e) => Err(OpError::Client(format!("cannot reach the client: {e}"))),
-            Ok(()) => match tokio::time::timeout(timeout, rx.recv()).await {
-                Ok(Some(Ok(()))) => Ok(()),
-                Ok(Some(Err(reason))) => Err(OpError::Client(format!(
-                    "the client's TFTP transfer of {name} failed: {reason}"
-                ))),
-                Ok(None) | Err(_) => Err(OpError::Client(format!(
-                    "the client did not fetch {name} within {timeout:?}"
-                ))),
-            },
-        };
-        if let Ok(mut w) = self.waiting.write() {
-            w.remove(&key);
-        }
-        result
-    }
-
-    fn grant(&self, ip: IpAddr, name: &str) {
-        if let Ok(mut s) = self.staged.write() {
-            s.entry(ip).or_default().insert(name.to_owned());
         }
     }
 

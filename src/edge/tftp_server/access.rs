@@ -20,11 +20,12 @@ pub trait Authorizer: Send + Sync + 'static {
     /// Whether `client` may upload a backup named `filename` (the name is sanitized later).
     fn authorize_write(&self, client: IpAddr, filename: &str) -> Result<(), Refusal>;
 
-    /// A granted transfer started or ended (called after its audit record). Nothing by default.
+    /// A granted transfer started or ended, or a request was refused (called after its audit
+    /// record, if any). Nothing by default.
     fn transfer_event(&self, _event: TransferEvent) {}
 }
 
-/// A granted transfer's progress, as [`Authorizer::transfer_event`] hears it.
+/// A transfer's progress, as [`Authorizer::transfer_event`] hears it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferEvent {
     /// The client's address.
@@ -54,6 +55,10 @@ pub enum TransferPhase {
         /// The reason.
         reason: String,
     },
+    /// Refused before any data moved: by the authorizer, by the size or mode checks, or
+    /// because every transfer slot was taken ([`Refusal::Busy`], decided before the
+    /// authorizer is asked). Reported for every refused request, audited or throttled.
+    Refused(Refusal),
 }
 
 /// Why a request is refused.

@@ -16,6 +16,39 @@ struct Lab {
     dir: TempDir,
     addr: SocketAddr,
     stop: watch::Sender<bool>,
+    /// Every event the server reported to the authorizer.
+    events: tokio::sync::mpsc::UnboundedReceiver<TransferEvent>,
+}
+
+/// The assignment table, with every transfer event passed on to the test.
+struct Recording {
+    table: AssignmentTable,
+    events: tokio::sync::mpsc::UnboundedSender<TransferEvent>,
+}
+
+impl Authorizer for Recording {
+    fn authorize_read(&self, client: IpAddr, filename: &str) -> Result<PathBuf, Refusal> {
+        self.table.authorize_read(client, filename)
+    }
+
+    fn authorize_write(&self, client: IpAddr, filename: &str) -> Result<(), Refusal> {
+        self.table.authorize_write(client, filename)
+    }
+
+    fn transfer_event(&self, event: TransferEvent) {
+        let _ = self.events.send(event);
+    }
+}
+
+impl Lab {
+    /// The events reported so far.
+    fn drain_events(&mut self) -> Vec<TransferEvent> {
+        let mut out = Vec::new();
+        while let Ok(e) = self.events.try_recv() {
+            out.push(e);
+        }
+        out
+    }
 }
 
 fn file(len: usize) -> Vec<u8> {
@@ -55,16 +88,23 @@ async fn lab(max_write: u64, max_transfers: usize) -> Lab {
         max_transfers,
         backup_dir: Some(backup),
     };
+    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let authorizer = Recording { table, events: tx };
     let server = Arc::new(TftpServer::new(
         settings,
-        Arc::new(table),
+        Arc::new(authorizer),
         Arc::new(Mutex::new(audit)),
     ));
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     let (stop, rx) = watch::channel(false);
     tokio::spawn(server.serve(socket, rx));
-    Lab { dir, addr, stop }
+    Lab {
+        dir,
+        addr,
+        stop,
+        events,
+    }
 }
 
 fn quick() -> Options {
@@ -157,7 +197,8 @@ async fn a_flood_of_refused_requests_is_not_a_flood_of_records() {
 #[tokio::test]
 async fn refuses_unassigned_and_unsafe_names_with_access_violation() {
     let lab = lab(1 << 20, 8).await;
-    for name in ["other.cfg", "../root/small.cfg", "/etc/passwd", "nothere"] {
+    let names = ["other.cfg", "../root/small.cfg", "/etc/passwd", "nothere"];
+    for name in names {
         let err = tftp_client::get(lab.addr, name, quick()).await.unwrap_err();
         assert_eq!(server_error(&err), ErrorCode::AccessViolation, "{name}");
     }
@@ -167,6 +208,31 @@ async fn refuses_unassigned_and_unsafe_names_with_access_violation() {
         .filter(|(v, _)| v == "refuse")
         .count();
     assert_eq!(refused, 4);
+    let mut lab = lab;
+    let events: Vec<_> = lab
+        .drain_events()
+        .into_iter()
+        .map(|e| (e.filename, e.phase))
+        .collect();
+    let problem = |p| TransferPhase::Refused(Refusal::UnsafeName(p));
+    assert_eq!(
+        events,
+        vec![
+            (
+                "other.cfg".into(),
+                TransferPhase::Refused(Refusal::NotAssigned)
+            ),
+            (
+                "../root/small.cfg".into(),
+                problem(NameProblem::BadComponent)
+            ),
+            ("/etc/passwd".into(), problem(NameProblem::Absolute)),
+            (
+                "nothere".into(),
+                TransferPhase::Refused(Refusal::NotAssigned)
+            ),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -211,8 +277,8 @@ async fn refuses_an_upload_over_the_cap_and_leaves_nothing() {
 }
 
 #[tokio::test]
-async fn refuses_requests_beyond_the_transfer_cap() {
-    let lab = lab(1 << 20, 1).await;
+async fn refuses_requests_beyond_the_transfer_cap_and_reports_it() {
+    let mut lab = lab(1 << 20, 1).await;
     // Hold the only slot: a request whose client never answers.
     let hog = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let rrq = Packet::Rrq(Request::octet("image.bin")).encode().unwrap();
@@ -223,6 +289,20 @@ async fn refuses_requests_beyond_the_transfer_cap() {
         .await
         .unwrap_err();
     assert_eq!(server_error(&err), ErrorCode::NotDefined);
+    // The authorizer hears of the refusal too, though it was never asked: whoever waits for
+    // that client's fetch learns at once that it will not happen.
+    let events = lab.drain_events();
+    let refused: Vec<_> = events
+        .iter()
+        .filter(|e| e.filename == "small.cfg")
+        .map(|e| e.phase.clone())
+        .collect();
+    assert_eq!(refused, vec![TransferPhase::Refused(Refusal::Busy)]);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.filename == "image.bin" && e.phase == TransferPhase::Started)
+    );
 }
 
 /// A UDP relay between the client and the server that drops every `nth` datagram in each
