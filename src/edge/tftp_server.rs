@@ -6,8 +6,11 @@
 //! Reads are served only for what the [`Authorizer`] grants; writes only land in the backup
 //! directory, under a sanitized name, size-capped, renamed into place when complete. Only octet
 //! mode is served. Concurrent transfers are capped; every request is an audit record (area
-//! `tftp`): refused requests once, granted ones at the start and at the end (completed or failed,
-//! with bytes and duration).
+//! `tftp`): refused requests once (throttled per peer), granted ones at the start and at the end
+//! (completed or failed, with bytes and duration). The authorizer hears of every start, end and
+//! refusal ([`Authorizer::transfer_event`]), a `Busy` refusal included, though it is decided
+//! before the authorizer is asked: whoever waits for a client's fetch learns at once that it
+//! will not happen.
 //!
 //! Inputs: datagrams from any UDP peer (attacker-controlled, decoded with the bounded codec).
 
