@@ -21,6 +21,7 @@ mod image_delivery;
 mod join_window;
 mod pnp;
 mod policy_file;
+pub mod rules;
 pub mod si_director;
 pub mod si_proxy;
 mod smart_install;

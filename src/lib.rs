@@ -6,6 +6,8 @@
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
 //! - [`proto`]: pure protocol codecs (PnP XML messages, Smart Install vstack), bounded and fuzzable.
+//! - [`rules`]: detection rules (`rules/*.toml`) shared by the capture auditor, live capture and
+//!   the inline relay.
 //! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine, the
 //!   Smart Install guard of the inspecting relay).
 //! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
@@ -35,5 +37,6 @@ pub mod pki;
 pub mod policy;
 pub mod proto;
 pub mod roles;
+pub mod rules;
 pub mod sim;
 pub mod store;

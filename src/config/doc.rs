@@ -254,6 +254,25 @@ impl<'a, 'i> Table<'a, 'i> {
             .unwrap_or_default()
     }
 
+    /// Every key not taken yet, in file order, with its value (a table whose keys are data,
+    /// such as a rule's `match`).
+    pub(super) fn into_nodes(self) -> Vec<(String, Node<'a, 'i>)> {
+        let path = self.path;
+        self.entries
+            .into_iter()
+            .filter(|e| !e.taken)
+            .map(|e| {
+                let name = e.key.get_ref().to_string();
+                let node = Node {
+                    path: child_path(&path, &name),
+                    key_span: e.key.span(),
+                    value: e.value,
+                };
+                (name, node)
+            })
+            .collect()
+    }
+
     /// Reports every key not taken as unknown.
     pub(super) fn finish(self, cx: &mut Ctx<'_>) {
         for entry in self.entries.into_iter().filter(|e| !e.taken) {
