@@ -292,9 +292,9 @@ fn operator(cx: &mut Ctx<'_>, node: &Node<'_, '_>) -> Option<Test> {
     let test = if let Some(inner) = t.take("not") {
         test(cx, &inner).map(|i| Test::Not(Box::new(i)))
     } else if let Some(n) = t.take("prefix") {
-        n.parse(cx, |s| literal_text(s)).map(Test::Prefix)
+        n.parse(cx, literal_text).map(Test::Prefix)
     } else if let Some(n) = t.take("contains") {
-        n.parse(cx, |s| literal_text(s)).map(Test::Contains)
+        n.parse(cx, literal_text).map(Test::Contains)
     } else if let Some(n) = t.take("gt") {
         unsigned(cx, &n).map(Test::Gt)
     } else if let Some(n) = t.take("lt") {
@@ -358,7 +358,7 @@ fn literal_text(s: &str) -> Result<String, String> {
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
     let clean: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if clean.is_empty() || clean.len() % 2 != 0 || clean.len() > 2 * MAX_LITERAL_LEN {
+    if clean.is_empty() || !clean.len().is_multiple_of(2) || clean.len() > 2 * MAX_LITERAL_LEN {
         return Err("an even number of hex digits (at most 2048) is expected".into());
     }
     (0..clean.len())

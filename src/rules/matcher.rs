@@ -38,7 +38,7 @@ pub enum Test {
     /// Equal to any of the literals.
     AnyOf(Vec<Literal>),
     /// The inner test fails.
-    Not(Box<Test>),
+    Not(Box<Self>),
     /// Starts with, ASCII case-insensitively.
     Prefix(String),
     /// Contains, ASCII case-insensitively.

@@ -28,7 +28,7 @@ fn equality_any_of_and_negation() {
         Literal::Text("unknown".into()),
     ]);
     assert!(cond("source", roles.clone()).holds(&e));
-    let director = e.clone().with("source", "director");
+    let director = e.with("source", "director");
     assert!(!cond("source", roles.clone()).holds(&director));
     assert!(cond("source", Test::Not(Box::new(roles))).holds(&director));
 }
@@ -146,7 +146,7 @@ fn unverified_events_get_the_lower_severity() {
     assert_eq!(r.severity_for(&e), Severity::High);
     e.unverified = true;
     assert_eq!(r.severity_for(&e), Severity::Low);
-    let mut fixed = r.clone();
+    let mut fixed = r;
     fixed.unverified_severity = None;
     assert_eq!(fixed.severity_for(&e), Severity::High);
 }

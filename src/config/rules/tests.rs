@@ -42,9 +42,7 @@ fn a_good_rule_parses_with_every_condition() {
         .with("payload", Value::Bytes(vec![0, 0, 0, 1, 9]))
         .with("bytes", 312u32);
     assert!(r.matches(&event));
-    let random = event
-        .clone()
-        .with("urls", vec!["tftp://h/random_file".to_owned()]);
+    let random = event.with("urls", vec!["tftp://h/random_file".to_owned()]);
     assert!(!r.matches(&random));
 }
 
