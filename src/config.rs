@@ -118,6 +118,15 @@ pub fn load_policy_and_firewall(
         FileKind::Policy => {
             policy_from_toml(&file, &text, parent_dir(path), None).map(|p| (p, None))
         }
+        FileKind::Rules => Err(ConfigErrors(vec![ConfigError {
+            file,
+            line: 0,
+            col: 0,
+            key: "rule".into(),
+            kind: ConfigErrorKind::Invalid(
+                "this is a rule file, not a policy or gateway configuration".into(),
+            ),
+        }])),
     }
 }
 
@@ -134,6 +143,9 @@ pub fn check_file(path: &Path) -> Result<FileKind, ConfigErrors> {
         FileKind::Policy => {
             policy_from_toml(&file, &text, parent_dir(path), None)?;
         }
+        FileKind::Rules => {
+            rules::rules_from_toml(&file, &text)?;
+        }
     }
     Ok(kind)
 }
@@ -145,6 +157,8 @@ pub enum FileKind {
     Gateway,
     /// A policy file.
     Policy,
+    /// A detection rule file (it has a top-level `[[rule]]` array).
+    Rules,
 }
 
 impl FileKind {
@@ -153,6 +167,7 @@ impl FileKind {
         match self {
             Self::Gateway => "gateway configuration",
             Self::Policy => "policy",
+            Self::Rules => "rule file",
         }
     }
 }
@@ -413,6 +428,8 @@ fn file_kind(text: &str) -> FileKind {
         .is_some_and(|v| v.get_ref().is_table());
     if is_gateway {
         FileKind::Gateway
+    } else if rules::is_rule_file(text) {
+        FileKind::Rules
     } else {
         FileKind::Policy
     }

@@ -36,6 +36,8 @@ fn shipped_files_pass() {
         .collect();
     files.sort();
     files.push(PathBuf::from("ztpgate.toml"));
+    files.push(PathBuf::from("rules/smart-install.toml"));
+    files.push(PathBuf::from("rules/provisioning.toml"));
     let args: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let output = check(&args);
     let out = stdout(&output);
@@ -46,7 +48,11 @@ fn shipped_files_pass() {
         "{out}"
     );
     assert!(
-        out.ends_with("ztpgate.toml: ok (gateway configuration)\n"),
+        out.ends_with("rules/provisioning.toml: ok (rule file)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ztpgate.toml: ok (gateway configuration)\n"),
         "{out}"
     );
     assert_eq!(out.lines().count(), files.len());
@@ -71,6 +77,28 @@ fn reports_typo_and_bad_cidr_with_positions() {
             "{name}:3:1: smart_install.directorz: unknown key\n\
              {name}:4:20: smart_install.client_networks[0]: prefix length /33 exceeds /32\n"
         )
+    );
+}
+
+#[test]
+fn reports_rule_file_mistakes_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("rules.toml");
+    fs::write(
+        &bad,
+        "[[rule]]\nid = \"x-1\"\ntitle = \"t\"\nseverity = \"high\"\n\
+         event = \"tftp.request\"\nreferences = [\"r\"]\n[rule.match]\nopcod = \"wrq\"\n",
+    )
+    .unwrap();
+    let output = check(&[&bad]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    let name = bad.display();
+    assert!(
+        out.starts_with(&format!(
+            "{name}:8:9: rule[0].match.opcod: tftp.request has no field \"opcod\""
+        )),
+        "{out}"
     );
 }
 
