@@ -104,8 +104,9 @@ pub struct Rule {
     pub title: String,
     /// Severity of a finding.
     pub severity: Severity,
-    /// Severity when the event is unverified (the observer does not know the directors or the
-    /// allowed TFTP servers); at most [`MAX_UNVERIFIED`]. `None`: the rule's severity stands.
+    /// Severity when the verdict is unverified: a field the rule tests is `unknown` (the
+    /// observer was not told the directors or the allowed TFTP servers); at most
+    /// [`MAX_UNVERIFIED`]. `None`: the rule's severity stands.
     pub unverified_severity: Option<Severity>,
     /// What the finding means and what to do.
     pub description: String,
@@ -125,10 +126,17 @@ impl Rule {
         event.kind == self.event && self.conditions.iter().all(|c| c.holds(event))
     }
 
+    /// Whether the rule's verdict on `event` rests on a field whose value is `unknown`.
+    pub fn unverified(&self, event: &Event) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| event.text(c.field) == Some(event::UNKNOWN))
+    }
+
     /// The severity of a finding on `event`.
     pub fn severity_for(&self, event: &Event) -> Severity {
         match self.unverified_severity {
-            Some(s) if event.unverified => s,
+            Some(s) if self.unverified(event) => s,
             _ => self.severity,
         }
     }

@@ -4,12 +4,14 @@
 //!
 //! Role fields are three-valued text: `director`, `non_director` or `unknown` (the observer was
 //! not told which sources are directors); TFTP servers are `allowed`, `not_allowed` or
-//! `unknown`. An event whose verdict needs knowledge the observer lacks is marked
-//! [`Event::unverified`], and rules may lower their severity for it.
+//! `unknown`. A rule whose verdict rests on an `unknown` value may lower its severity for it.
 //!
 //! Inputs: values computed from attacker-controlled traffic; they are data, never interpreted.
 
 use std::fmt;
+
+/// The value of a role or status field when the observer lacks the knowledge to tell.
+pub const UNKNOWN: &str = "unknown";
 
 /// The type of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +173,6 @@ const SMART_INSTALL_CONNECTION: &[(&str, FieldType)] = &[
     ("source", Text),
     ("destination", Text),
     ("syn_seen", Bool),
-    ("data_bytes", Int),
 ];
 
 const TFTP_REQUEST: &[(&str, FieldType)] = &[
@@ -278,8 +279,6 @@ impl fmt::Display for EventKind {
 pub struct Event {
     /// Its kind.
     pub kind: EventKind,
-    /// Whether judging it needs knowledge the observer was not given.
-    pub unverified: bool,
     values: Vec<(&'static str, Value)>,
 }
 
@@ -288,7 +287,6 @@ impl Event {
     pub fn new(kind: EventKind) -> Self {
         Self {
             kind,
-            unverified: false,
             values: Vec::new(),
         }
     }

@@ -141,10 +141,19 @@ fn a_rule_set_indexes_by_kind_and_refuses_duplicate_ids() {
 
 #[test]
 fn unverified_events_get_the_lower_severity() {
-    let r = rule("push", EventKind::SmartInstallMessage, vec![]);
-    let mut e = message();
+    let roles = Test::AnyOf(vec![
+        Literal::Text("non_director".into()),
+        Literal::Text("unknown".into()),
+    ]);
+    let r = rule(
+        "push",
+        EventKind::SmartInstallMessage,
+        vec![cond("source", roles)],
+    );
+    let e = message();
     assert_eq!(r.severity_for(&e), Severity::High);
-    e.unverified = true;
+    let e = e.with("source", "unknown");
+    assert!(r.matches(&e));
     assert_eq!(r.severity_for(&e), Severity::Low);
     let mut fixed = r;
     fixed.unverified_severity = None;
