@@ -1,9 +1,10 @@
 //! I/O adapters: TLS configuration, the shared HTTPS accept loop, the admin API, the file
-//! server, a TFTP client and server, CDP capture, the Smart Install relay and the nftables
-//! (netlink) adapter. Everything that touches a socket lives here; decisions are made by the pure
+//! server, a TFTP client and server, CDP capture, capture-file reading, the Smart Install relay
+//! and the nftables (netlink) adapter. Everything that touches a socket lives here; decisions are made by the pure
 //! modules and only carried out here.
 
 pub mod admin;
+pub mod capture_file;
 pub mod cdp_listener;
 pub mod client;
 pub mod dhcp;
