@@ -6,6 +6,7 @@
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
 //! - [`proto`]: pure protocol codecs (PnP XML messages, Smart Install vstack), bounded and fuzzable.
+//! - [`inspect`]: the capture auditor's pure core — TCP flow table and bounded stream reassembly.
 //! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine, the
 //!   Smart Install guard of the inspecting relay).
 //! - [`identity`]: UDIs, SUDI subject identities and the verified [`identity::DeviceIdentity`].
@@ -20,7 +21,7 @@
 //! - [`sim`]: device emulators (the PnP agent, a legacy Smart Install switch) and the Smart Install
 //!   attack corpus, for tests and benchmarks.
 //!
-//! Pure modules (`policy`, `proto`) never touch sockets, files, tokio or the clock;
+//! Pure modules (`inspect`, `policy`, `proto`) never touch sockets, files, tokio or the clock;
 //! `tests/architecture.rs` checks it.
 
 pub mod app;
@@ -31,6 +32,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod identity;
+pub mod inspect;
 pub mod pki;
 pub mod policy;
 pub mod proto;
