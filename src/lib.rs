@@ -6,6 +6,7 @@
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
 //! - [`proto`]: pure protocol codecs (PnP XML messages, Smart Install vstack), bounded and fuzzable.
+//! - [`inspect`]: the capture auditor's pure core — TCP flow table and bounded stream reassembly.
 //! - [`rules`]: detection rules (`rules/*.toml`) shared by the capture auditor, live capture and
 //!   the inline relay.
 //! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine, the
@@ -22,7 +23,7 @@
 //! - [`sim`]: device emulators (the PnP agent, a legacy Smart Install switch) and the Smart Install
 //!   attack corpus, for tests and benchmarks.
 //!
-//! Pure modules (`policy`, `proto`) never touch sockets, files, tokio or the clock;
+//! Pure modules (`inspect`, `policy`, `proto`) never touch sockets, files, tokio or the clock;
 //! `tests/architecture.rs` checks it.
 
 pub mod app;
@@ -33,6 +34,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod identity;
+pub mod inspect;
 pub mod pki;
 pub mod policy;
 pub mod proto;
