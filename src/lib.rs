@@ -6,7 +6,8 @@
 //! - [`policy`]: pure decision functions — Smart Install access, join windows, device
 //!   authentication, image delivery — each returning a named verdict and the deciding rule.
 //! - [`proto`]: pure protocol codecs (PnP XML messages, Smart Install vstack), bounded and fuzzable.
-//! - [`inspect`]: the capture auditor's pure core — TCP flow table and bounded stream reassembly.
+//! - [`inspect`]: the capture auditor's pure core — flows, reassembly, protocol observers and
+//!   the engine that turns them into rule findings.
 //! - [`rules`]: detection rules (`rules/*.toml`) shared by the capture auditor, live capture and
 //!   the inline relay.
 //! - [`roles`]: role state machines on top of proto and policy (the PnP server plan engine, the
