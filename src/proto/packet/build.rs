@@ -257,7 +257,7 @@ impl TcpConversation {
 
     /// SYN, SYN-ACK, ACK.
     pub fn handshake(&mut self) -> Vec<Vec<u8>> {
-        let syn = self.control(Side::Client, TcpFlags::SYN, 0);
+        let syn = self.control(Side::Client, TcpFlags::SYN, 1);
         let syn_ack = self.control(Side::Server, TcpFlags::SYN | TcpFlags::ACK, 1);
         let ack = self.control(Side::Client, TcpFlags::ACK, 0);
         vec![syn, syn_ack, ack]
@@ -307,10 +307,11 @@ impl TcpConversation {
     }
 
     /// A retransmission: `data` from `from` at stream offset `offset` (0 is the first data
-    /// byte), acknowledging everything the peer sent. The sequence state is unchanged.
+    /// byte) with ACK set, acknowledging everything the peer sent. The sequence state is
+    /// unchanged.
     pub fn retransmit(&mut self, from: Side, offset: u32, data: &[u8]) -> Vec<u8> {
         let seq = self.seq_at(from, offset);
-        self.write(from, seq, TcpFlags::ACK | TcpFlags::PSH, data);
+        self.write(from, seq, TcpFlags::ACK, data);
         self.scratch.clone()
     }
 
