@@ -7,6 +7,7 @@ pub mod cdp;
 pub mod certs;
 pub mod files;
 pub mod firewall;
+pub mod pcap;
 pub mod policy;
 pub mod serve;
 pub mod show;
@@ -67,6 +68,9 @@ pub enum Command {
     /// nftables table `inet ztpgate` from the Smart Install policy: plan, apply, remove.
     #[command(subcommand)]
     Firewall(firewall::FirewallCommand),
+    /// Capture files: audit them for Smart Install abuse and clear-text provisioning.
+    #[command(subcommand)]
+    Pcap(pcap::PcapCommand),
 }
 
 /// A command failure, reduced to the message shown to the operator and an exit code.
@@ -114,6 +118,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Vstack(cmd) => vstack::run(cmd),
         Command::Firewall(cmd) => firewall::run(cmd),
         Command::Cdp(cmd) => cdp::run(cmd),
+        Command::Pcap(cmd) => pcap::run(cmd),
     }
 }
 
