@@ -480,7 +480,7 @@ fn ipv6_extension_headers_are_walked_and_bounded() {
             limit: MAX_IPV6_EXTENSION_HEADERS
         })
     );
-    let exactly = vec![hop.clone(); MAX_IPV6_EXTENSION_HEADERS];
+    let exactly = vec![hop; MAX_IPV6_EXTENSION_HEADERS];
     assert!(decode(LinkType::Ipv6, &v6_with_extensions(&exactly, 17, &udp)).is_ok());
 
     // A routing header claiming 24 bytes in an 8-byte payload.
