@@ -81,7 +81,8 @@ pub struct AuditArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse().map_err(|e: crate::rules::UnknownSeverity| e.to_string())
+    s.parse()
+        .map_err(|e: crate::rules::UnknownSeverity| e.to_string())
 }
 
 /// Runs a capture command.
@@ -99,8 +100,7 @@ fn audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
         ..AuditorSettings::default()
     };
     let sarif_rules = rules.clone();
-    let mut auditor =
-        Auditor::new(rules, settings).map_err(|e| CliError::new(e.to_string()))?;
+    let mut auditor = Auditor::new(rules, settings).map_err(|e| CliError::new(e.to_string()))?;
     let mut file = CaptureFile::open_or_stdin(&args.file, CaptureLimits::default())
         .map_err(|e| CliError::new(e.to_string()))?;
     let total = std::fs::metadata(&args.file).map(|m| m.len()).ok();
@@ -112,7 +112,7 @@ fn audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
             Ok(Some(record)) => {
                 auditor.record(record.timestamp_ns, record.link, record.data);
                 n += 1;
-                if n % 65_536 == 0 {
+                if n.is_multiple_of(65_536) {
                     progress.set(file.bytes_read());
                 }
             }

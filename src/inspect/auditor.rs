@@ -369,7 +369,10 @@ impl Context {
                     .map(|u| u.text().into_owned())
                     .collect::<Vec<_>>(),
             )
-            .with("hosts_allowed", k.hosts_allowed(hosts.iter().map(String::as_str)))
+            .with(
+                "hosts_allowed",
+                k.hosts_allowed(hosts.iter().map(String::as_str)),
+            )
             .with("hosts", hosts.clone())
             .with(
                 "commands",
@@ -583,7 +586,14 @@ impl Context {
         }
     }
 
-    fn emit(&mut self, e: &Event, ts: u64, src: SocketAddr, dst: SocketAddr, transport: &'static str) {
+    fn emit(
+        &mut self,
+        e: &Event,
+        ts: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        transport: &'static str,
+    ) {
         for rule in self.rules.matching(e) {
             if self.findings.len() >= self.settings.max_findings {
                 self.stats.findings_dropped += 1;

@@ -61,8 +61,7 @@ pub fn classify(path: &str) -> FileClass {
             name.as_str(),
             "config.text" | "startup-config" | "running-config"
         );
-    let config_text =
-        ext == "txt" && (name.contains("cfg") || name.contains("conf"));
+    let config_text = ext == "txt" && (name.contains("cfg") || name.contains("conf"));
     if config_name || config_text {
         return FileClass::Config;
     }
@@ -86,7 +85,10 @@ mod tests {
     fn images_lists_and_configs_are_told_apart() {
         for (name, class) in [
             ("c2960-lanbasek9-mz.150-2.SE11.bin", FileClass::Image),
-            ("/images/c2960x-universalk9-tar.152-7.E8.tar", FileClass::Image),
+            (
+                "/images/c2960x-universalk9-tar.152-7.E8.tar",
+                FileClass::Image,
+            ),
             ("cat9k_iosxe.17.09.04a.SPA.bin", FileClass::Image),
             ("tar_imglist0.txt", FileClass::ImageList),
             ("clients/0c1d2e3f4a5b/imagelist.txt", FileClass::ImageList),

@@ -139,6 +139,9 @@ impl Report {
 
     /// Findings at `severity` or above.
     pub fn at_least(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity >= severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= severity)
+            .count()
     }
 }

@@ -103,10 +103,7 @@ impl HttpRequests {
 
     /// Whether `first` (the first bytes of a stream) can start an HTTP request.
     pub fn looks_like_request(first: &[u8]) -> bool {
-        let token_len = first
-            .iter()
-            .position(|&b| b == b' ')
-            .unwrap_or(first.len());
+        let token_len = first.iter().position(|&b| b == b' ').unwrap_or(first.len());
         let Some(token) = first.get(..token_len) else {
             return false;
         };
@@ -136,7 +133,9 @@ impl HttpRequests {
                     request,
                     capture,
                 } => {
-                    let take = usize::try_from(*remaining).unwrap_or(usize::MAX).min(data.len());
+                    let take = usize::try_from(*remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
                     let (chunk, rest) = data.split_at(take);
                     if let Some(buf) = capture.as_mut() {
                         buf.extend_from_slice(chunk);
@@ -175,7 +174,8 @@ impl HttpRequests {
         let from = self.head.len().saturating_sub(3);
         let room = MAX_HEAD_BYTES.saturating_sub(self.head.len());
         let take = data.len().min(room);
-        self.head.extend_from_slice(data.get(..take).unwrap_or_default());
+        self.head
+            .extend_from_slice(data.get(..take).unwrap_or_default());
         let end = self
             .head
             .get(from..)

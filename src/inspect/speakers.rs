@@ -167,7 +167,10 @@ mod tests {
         assert_eq!(role("192.0.2.2"), "client");
         assert_eq!(role("198.51.100.9"), "director-like");
         let client = table.iter().find(|s| s.address == "192.0.2.2").unwrap();
-        assert_eq!((client.received, client.accepted, client.peers.len()), (2, 2, 2));
+        assert_eq!(
+            (client.received, client.accepted, client.peers.len()),
+            (2, 2, 2)
+        );
         assert_eq!((client.first_ns, client.last_ns), (1, 3));
     }
 }

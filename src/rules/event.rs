@@ -169,11 +169,8 @@ const SMART_INSTALL_DECODE_ERROR: &[(&str, FieldType)] = &[
     ("destination", Text),
 ];
 
-const SMART_INSTALL_CONNECTION: &[(&str, FieldType)] = &[
-    ("source", Text),
-    ("destination", Text),
-    ("syn_seen", Bool),
-];
+const SMART_INSTALL_CONNECTION: &[(&str, FieldType)] =
+    &[("source", Text), ("destination", Text), ("syn_seen", Bool)];
 
 const TFTP_REQUEST: &[(&str, FieldType)] = &[
     ("opcode", Text),

@@ -13,9 +13,24 @@ use crate::rules::{RuleSet, Severity};
 
 /// Findings' facts shown in text output, in this order.
 const TEXT_FACTS: &[&str] = &[
-    "kind", "urls", "commands", "filename", "trigger", "method", "path", "host", "command",
-    "argument", "previous_udi", "udi", "error", "declared_length", "source", "destination",
-    "trigger_source", "server",
+    "kind",
+    "urls",
+    "commands",
+    "filename",
+    "trigger",
+    "method",
+    "path",
+    "host",
+    "command",
+    "argument",
+    "previous_udi",
+    "udi",
+    "error",
+    "declared_length",
+    "source",
+    "destination",
+    "trigger_source",
+    "server",
 ];
 
 /// The report as text.
@@ -52,7 +67,16 @@ pub(super) fn text(file: &str, report: &Report) -> String {
     let counts: Vec<String> = Severity::ALL
         .iter()
         .rev()
-        .map(|sev| (sev, report.findings.iter().filter(|f| f.severity == *sev).count()))
+        .map(|sev| {
+            (
+                sev,
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == *sev)
+                    .count(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .map(|(sev, n)| format!("{n} {sev}"))
         .collect();

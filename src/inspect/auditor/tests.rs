@@ -110,7 +110,9 @@ fn wrq(name: &str) -> Vec<u8> {
     p
 }
 
-const PROBE_REPLY: [u8; 24] = [0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0];
+const PROBE_REPLY: [u8; 24] = [
+    0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0,
+];
 
 #[test]
 fn benign_director_traffic_has_no_findings() {
@@ -130,7 +132,12 @@ fn benign_director_traffic_has_no_findings() {
     feed.connection(DIRECTOR, CLIENT, &own, &[]);
     feed.tftp("192.0.2.2:50000", "192.0.2.1:69", &rrq("sw2-confg"));
     let report = feed.report();
-    assert!(report.findings.is_empty(), "{:?} {:?}", rules(&report), report.findings);
+    assert!(
+        report.findings.is_empty(),
+        "{:?} {:?}",
+        rules(&report),
+        report.findings
+    );
     assert_eq!(report.stats.smart_install_messages, 3);
     assert_eq!(report.stats.tftp_requests, 1);
     let roles: Vec<(&str, &str)> = report
@@ -152,7 +159,11 @@ fn every_attack_is_found_by_its_rule() {
         (Mode::MsfDownload, "si-get-config", Severity::Critical),
         (Mode::UpdateIos, "si-update-ios", Severity::Critical),
         (Mode::Execute, "si-execute", Severity::Critical),
-        (Mode::Cve20180171, "si-cve-2018-0171-poc", Severity::Critical),
+        (
+            Mode::Cve20180171,
+            "si-cve-2018-0171-poc",
+            Severity::Critical,
+        ),
         (Mode::Cve20180171, "si-tlv-overflow", Severity::Critical),
         (Mode::Cve20180171, "si-length-mismatch", Severity::High),
         (Mode::Split, "si-get-config", Severity::Critical),
@@ -164,14 +175,23 @@ fn every_attack_is_found_by_its_rule() {
         let report = feed.report();
         let found = rules(&report);
         assert!(found.contains(&(rule, severity)), "{mode:?}: {found:?}");
-        assert!(found.contains(&("si-non-director", Severity::Medium)), "{mode:?}: {found:?}");
+        assert!(
+            found.contains(&("si-non-director", Severity::Medium)),
+            "{mode:?}: {found:?}"
+        );
     }
 }
 
 #[test]
 fn without_a_director_list_nothing_director_like_is_above_low() {
     let mut feed = Feed::new(Knowledge::none());
-    for mode in [Mode::Test, Mode::ChangeConfig, Mode::GetConfig, Mode::UpdateIos, Mode::Execute] {
+    for mode in [
+        Mode::Test,
+        Mode::ChangeConfig,
+        Mode::GetConfig,
+        Mode::UpdateIos,
+        Mode::Execute,
+    ] {
         feed.connection(ATTACKER, CLIENT, &corpus(mode), &PROBE_REPLY);
     }
     let report = feed.report();
@@ -213,7 +233,10 @@ fn a_client_reply_to_a_scanner_and_its_callbacks_are_tied_to_the_command() {
     assert_eq!(exfil.facts["trigger"], "copy_commands");
     assert_eq!(exfil.facts["named_in_message"], true);
     // random_file is the scan's callback, not a download on a non-director's order.
-    assert!(!found.iter().any(|(r, _)| *r == "si-triggered-download"), "{found:?}");
+    assert!(
+        !found.iter().any(|(r, _)| *r == "si-triggered-download"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -240,7 +263,12 @@ fn clear_text_http_ftp_and_pnp() {
     feed.connection(
         "192.0.2.20:50000",
         "192.0.2.10:80",
-        &[hello, request(&body("FOC1111A1AA")), request(&body("FOC2222B2BB")), image],
+        &[
+            hello,
+            request(&body("FOC1111A1AA")),
+            request(&body("FOC2222B2BB")),
+            image,
+        ],
         b"HTTP/1.1 200 OK\r\n\r\n",
     );
     feed.connection(
@@ -256,15 +284,29 @@ fn clear_text_http_ftp_and_pnp() {
     assert_eq!(count("pnp-udi-change"), 1, "{found:?}");
     assert_eq!(count("cleartext-http-transfer"), 1, "{found:?}");
     assert_eq!(count("cleartext-ftp-transfer"), 1, "{found:?}");
-    let change = report.findings.iter().find(|f| f.rule == "pnp-udi-change").unwrap();
-    assert_eq!(change.facts["previous_udi"], "PID:WS-C3850-24P,VID:V01,SN:FOC1111A1AA");
-    assert_eq!(change.facts["udi"], "PID:WS-C3850-24P,VID:V01,SN:FOC2222B2BB");
+    let change = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "pnp-udi-change")
+        .unwrap();
+    assert_eq!(
+        change.facts["previous_udi"],
+        "PID:WS-C3850-24P,VID:V01,SN:FOC1111A1AA"
+    );
+    assert_eq!(
+        change.facts["udi"],
+        "PID:WS-C3850-24P,VID:V01,SN:FOC2222B2BB"
+    );
 }
 
 #[test]
 fn out_of_order_and_retransmitted_segments_still_decode() {
     let mut feed = Feed::new(knowledge());
-    let mut c = TcpConversation::new(FrameSpec::new(Framing::Vlan(20)), addr(ATTACKER), addr(CLIENT));
+    let mut c = TcpConversation::new(
+        FrameSpec::new(Framing::Vlan(20)),
+        addr(ATTACKER),
+        addr(CLIENT),
+    );
     let mut frames = c.handshake();
     let msg = corpus(Mode::GetConfig).concat();
     let mut data = c.send(Side::Client, &msg, 300);
@@ -275,7 +317,10 @@ fn out_of_order_and_retransmitted_segments_still_decode() {
     frames.extend(c.close(Side::Client));
     feed.frames(frames);
     let report = feed.report();
-    assert!(rules(&report).contains(&("si-get-config", Severity::Critical)), "{:?}", rules(&report));
+    assert!(
+        rules(&report).contains(&("si-get-config", Severity::Critical)),
+        "{:?}",
+        rules(&report)
+    );
     assert_eq!(report.stats.smart_install_messages, 1);
 }
-

@@ -48,7 +48,10 @@ fn absolute_targets_have_their_path() {
 fn non_http_streams_are_given_up_at_once() {
     let mut p = HttpRequests::new();
     let mut out = Vec::new();
-    assert_eq!(p.feed(b"\x00\x00\x00\x01\x00\x00\x00\x01", &mut out), Progress::Stop);
+    assert_eq!(
+        p.feed(b"\x00\x00\x00\x01\x00\x00\x00\x01", &mut out),
+        Progress::Stop
+    );
     assert_eq!(p.feed(b"GET / HTTP/1.1\r\n\r\n", &mut out), Progress::Stop);
     assert!(out.is_empty());
     assert!(HttpRequests::looks_like_request(b"PO"));
@@ -63,7 +66,10 @@ fn chunked_bodies_and_huge_heads_stop_the_parse() {
     ]);
     assert_eq!(reqs.len(), 1);
     assert_eq!(progress, Progress::Stop);
-    let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD_BYTES));
+    let huge = format!(
+        "GET / HTTP/1.1\r\nX: {}\r\n\r\n",
+        "a".repeat(MAX_HEAD_BYTES)
+    );
     let (reqs, progress) = all(&[huge.as_bytes()]);
     assert!(reqs.is_empty());
     assert_eq!(progress, Progress::Stop);
