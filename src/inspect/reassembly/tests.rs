@@ -377,7 +377,7 @@ fn in_window_rst_aborts_and_discards_the_buffer() {
     h.data(0, b"abc");
     h.data(10, b"buffered");
     assert!(h.r.buffered() > 0);
-    h.seg(ISN + 1 + 3, TcpFlags::RST, b"");
+    h.seg(ISN + 4 + RESET_WINDOW_BYTES, TcpFlags::RST, b"");
     assert_eq!(h.r.closed(), Some(CloseKind::Reset));
     assert_eq!(h.r.buffered(), 0);
     assert_eq!(h.stream(), b"abc");
@@ -390,8 +390,9 @@ fn rst_with_a_sequence_number_out_of_window_is_ignored() {
     h.data(0, b"abc");
     h.seg(ISN.wrapping_add(0x8000_0000), TcpFlags::RST, b"");
     h.seg(ISN, TcpFlags::RST | TcpFlags::ACK, b"");
+    h.seg(ISN + 4 + RESET_WINDOW_BYTES + 1, TcpFlags::RST, b"");
     assert_eq!(h.r.closed(), None);
-    assert_eq!(h.r.stats().rejected_resets, 2);
+    assert_eq!(h.r.stats().rejected_resets, 3);
     h.data(3, b"def");
     assert_eq!(h.stream(), b"abcdef");
 }
