@@ -490,6 +490,10 @@ impl StreamReassembler {
                 .buffer
                 .first_key_value()
                 .map_or(at, |(&start, _)| start.min(at));
+            if hole_end <= self.offset {
+                // Unreachable while every piece starts after `offset`; never spin if it breaks.
+                return ControlFlow::Continue(());
+            }
             self.gap(hole_end, emit)?;
             self.drain(emit)?;
         }
@@ -517,6 +521,11 @@ impl StreamReassembler {
         F: FnMut(StreamEvent<'_>) -> Interest,
     {
         while let Some((&start, _)) = self.buffer.first_key_value() {
+            if start < self.offset {
+                // Unreachable while every piece starts after `offset`; never spin if it breaks.
+                self.release();
+                break;
+            }
             self.gap(start, emit)?;
             self.drain(emit)?;
         }
