@@ -532,3 +532,23 @@ fn zero_flows_is_refused() {
         Some(LimitError::NoFlows)
     );
 }
+
+#[test]
+fn syn_data_and_conflicting_retransmissions_reach_the_consumer() {
+    let (c, s) = (addr(1, 40_000), addr(2, 4786));
+    let mut t = Table::new(FlowLimits::default());
+    t.send(0, c, s, CLIENT_ISN, TcpFlags::SYN, b"early");
+    t.send(1, s, c, SERVER_ISN, TcpFlags::SYN | TcpFlags::ACK, b"");
+    t.send(2, c, s, CLIENT_ISN + 6, TcpFlags::ACK, b"-data");
+    t.send(3, c, s, CLIENT_ISN + 1, TcpFlags::ACK, b"EARLY-data");
+    assert_eq!(
+        t.events(0),
+        vec![
+            (Fwd, Ev::Data(0, b"early".to_vec())),
+            (Fwd, Ev::Data(5, b"-data".to_vec())),
+            (Fwd, Ev::Conflict(0, 5)),
+        ]
+    );
+    let stats = t.table.stats().streams;
+    assert_eq!((stats.conflicts, stats.retransmitted_bytes), (1, 10));
+}
