@@ -21,8 +21,9 @@
 //!
 //! The stream starts at the byte after the SYN's sequence number when the SYN is seen, else
 //! (mid-stream pickup) at the first segment carrying data or a FIN. It ends with a FIN once every
-//! byte before the FIN is delivered, or at once with an in-window RST (buffered data is discarded,
-//! as the receiving stack would), or when the owner closes it.
+//! byte before the FIN is delivered, or at once with an RST whose sequence number is within
+//! [`RESET_WINDOW_BYTES`] of the next expected byte (buffered data is discarded, as the receiving
+//! stack would), or when the owner closes it.
 
 mod history;
 
@@ -39,6 +40,12 @@ use history::History;
 /// window scaling allows (RFC 7323 §2.3). Farther segments (bogus or random sequence numbers) are
 /// dropped and counted in [`StreamStats::out_of_window`].
 pub const MAX_WINDOW_BYTES: u32 = 1 << 30;
+
+/// How far ahead of the next expected byte an RST's sequence number may be for the RST to be
+/// believed (1 MiB, above any per-direction buffer cap). A blind RST with a random sequence number
+/// passes with odds of 1 in 4096; RFC 5961 §3 asks stacks for an exact match, which a passive
+/// observer that may have missed segments cannot demand.
+pub const RESET_WINDOW_BYTES: u32 = 1 << 20;
 
 /// Bytes charged against the buffer caps for each buffered piece, on top of its payload, so that
 /// a flood of one-byte segments cannot hide behind a byte cap.
@@ -253,14 +260,12 @@ impl StreamReassembler {
     }
 
     /// Whether an RST with sequence number `seq` from this direction would be believed: always
-    /// before the stream started or after it ended, else only within the window ahead of the next
-    /// expected byte (a blind RST with a random sequence number is ignored).
+    /// before the stream started, after it ended or while it is ignored, else only within
+    /// [`RESET_WINDOW_BYTES`] ahead of the next expected byte (a blind RST with a random sequence
+    /// number is ignored and counted in [`StreamStats::rejected_resets`]).
     pub fn accepts_reset(&self, seq: u32) -> bool {
         match self.phase {
-            Phase::Open => {
-                let rel = seq.wrapping_sub(self.next);
-                rel <= MAX_WINDOW_BYTES
-            }
+            Phase::Open => seq.wrapping_sub(self.next) <= RESET_WINDOW_BYTES,
             Phase::Unstarted | Phase::Ignored | Phase::Closed(_) => true,
         }
     }
@@ -485,6 +490,10 @@ impl StreamReassembler {
                 .buffer
                 .first_key_value()
                 .map_or(at, |(&start, _)| start.min(at));
+            if hole_end <= self.offset {
+                // Unreachable while every piece starts after `offset`; never spin if it breaks.
+                return ControlFlow::Continue(());
+            }
             self.gap(hole_end, emit)?;
             self.drain(emit)?;
         }
@@ -512,6 +521,11 @@ impl StreamReassembler {
         F: FnMut(StreamEvent<'_>) -> Interest,
     {
         while let Some((&start, _)) = self.buffer.first_key_value() {
+            if start < self.offset {
+                // Unreachable while every piece starts after `offset`; never spin if it breaks.
+                self.release();
+                break;
+            }
             self.gap(start, emit)?;
             self.drain(emit)?;
         }

@@ -5,6 +5,9 @@
 //! index is answered with `None` or ignored, never a panic. The slab never holds more slots
 //! than the most values alive at once.
 
+#[cfg(test)]
+mod tests;
+
 const NIL: usize = usize::MAX;
 
 #[derive(Debug)]
