@@ -3,7 +3,7 @@
 //!
 //! Inputs: events built from attacker-controlled traffic; values are kept as data.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use crate::rules::{Event, Rule, Severity, Value};
 

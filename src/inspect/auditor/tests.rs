@@ -3,7 +3,7 @@
 //! without a director list director-dependent findings stay at low or below, and TFTP requests
 //! are tied to the Smart Install command before them.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 use super::*;
 use crate::config::rules::builtin;
