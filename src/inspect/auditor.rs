@@ -26,7 +26,7 @@ use crate::rules::{Event, EventKind, RuleSet};
 
 use super::classify::classify;
 use super::finding::{AuditStats, Finding, Report};
-use super::flows::{Direction, FlowInfo, FlowLimits, FlowTable, LimitError, Segment, TcpFlags};
+use super::flows::{Direction, FlowInfo, FlowLimits, FlowTable, LimitError, Segment};
 use super::ftp::{FtpCommand, FtpCommands};
 use super::http::{HttpRequest, HttpRequests, Progress};
 use super::knowledge::{Knowledge, Role};
@@ -155,7 +155,7 @@ impl Auditor {
                 let seg = Segment {
                     seq: t.seq,
                     ack: t.ack,
-                    flags: TcpFlags(t.flags.0),
+                    flags: t.flags,
                     payload: t.payload,
                 };
                 let limits = self.cx.settings.vstack;

@@ -38,42 +38,7 @@ use super::reassembly::{
 };
 use lru::Lru;
 
-/// TCP header flag bits (RFC 9293 §3.1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct TcpFlags(pub u8);
-
-impl TcpFlags {
-    /// No more data from the sender.
-    pub const FIN: Self = Self(0x01);
-    /// Synchronise sequence numbers.
-    pub const SYN: Self = Self(0x02);
-    /// Reset the connection.
-    pub const RST: Self = Self(0x04);
-    /// Push function.
-    pub const PSH: Self = Self(0x08);
-    /// The acknowledgment field is significant.
-    pub const ACK: Self = Self(0x10);
-    /// The urgent pointer is significant.
-    pub const URG: Self = Self(0x20);
-
-    /// Whether every bit of `other` is set.
-    pub fn contains(self, other: Self) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// A SYN without ACK: the segment that opens a connection.
-    pub fn opens(self) -> bool {
-        self.contains(Self::SYN) && !self.contains(Self::ACK)
-    }
-}
-
-impl core::ops::BitOr for TcpFlags {
-    type Output = Self;
-
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
+pub use crate::proto::packet::TcpFlags;
 
 /// One decoded TCP segment; the payload is borrowed from the capture buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

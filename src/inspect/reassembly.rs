@@ -30,6 +30,32 @@ mod history;
 #[cfg(test)]
 mod tests;
 
+/// Owned copies of stream events, for tests of the reassembler and the flow table.
+#[cfg(test)]
+pub(crate) mod owned {
+    use super::{CloseKind, StreamEvent};
+
+    /// An owned copy of a [`StreamEvent`].
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub(crate) enum Ev {
+        Data(u64, Vec<u8>),
+        Gap(u64, u64),
+        Conflict(u64, u64),
+        Closed(CloseKind),
+    }
+
+    impl Ev {
+        pub(crate) fn of(event: StreamEvent<'_>) -> Self {
+            match event {
+                StreamEvent::Data { offset, bytes } => Self::Data(offset, bytes.to_vec()),
+                StreamEvent::Gap { offset, missing } => Self::Gap(offset, missing),
+                StreamEvent::Conflict { offset, len } => Self::Conflict(offset, len),
+                StreamEvent::Closed(kind) => Self::Closed(kind),
+            }
+        }
+    }
+}
+
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 

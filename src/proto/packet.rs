@@ -117,6 +117,11 @@ impl TcpFlags {
     pub fn contains(self, other: Self) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// A SYN without ACK: the segment that opens a connection.
+    pub fn opens(self) -> bool {
+        self.contains(Self::SYN) && !self.contains(Self::ACK)
+    }
 }
 
 impl std::ops::BitOr for TcpFlags {

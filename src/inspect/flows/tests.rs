@@ -10,28 +10,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 
 use super::*;
+use crate::inspect::reassembly::owned::Ev;
 
 const SECOND: u64 = 1_000_000_000;
-
-/// An owned copy of a [`StreamEvent`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Ev {
-    Data(u64, Vec<u8>),
-    Gap(u64, u64),
-    Conflict(u64, u64),
-    Closed(CloseKind),
-}
-
-impl Ev {
-    fn of(event: StreamEvent<'_>) -> Self {
-        match event {
-            StreamEvent::Data { offset, bytes } => Self::Data(offset, bytes.to_vec()),
-            StreamEvent::Gap { offset, missing } => Self::Gap(offset, missing),
-            StreamEvent::Conflict { offset, len } => Self::Conflict(offset, len),
-            StreamEvent::Closed(kind) => Self::Closed(kind),
-        }
-    }
-}
 
 /// The consumer state: what to answer to data, and a drop counter.
 struct Probe {

@@ -7,6 +7,7 @@ mod history;
 mod props;
 
 use super::*;
+use crate::inspect::reassembly::owned::Ev;
 
 const ISN: u32 = 0x1000_0000;
 
@@ -15,26 +16,6 @@ fn limits() -> ReassemblyLimits {
         max_buffered_bytes: 64 * 1024,
         max_buffered_segments: 64,
         history_bytes: 256,
-    }
-}
-
-/// An owned copy of a [`StreamEvent`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Ev {
-    Data(u64, Vec<u8>),
-    Gap(u64, u64),
-    Conflict(u64, u64),
-    Closed(CloseKind),
-}
-
-impl Ev {
-    fn of(event: StreamEvent<'_>) -> Self {
-        match event {
-            StreamEvent::Data { offset, bytes } => Self::Data(offset, bytes.to_vec()),
-            StreamEvent::Gap { offset, missing } => Self::Gap(offset, missing),
-            StreamEvent::Conflict { offset, len } => Self::Conflict(offset, len),
-            StreamEvent::Closed(kind) => Self::Closed(kind),
-        }
     }
 }
 

@@ -91,9 +91,9 @@ impl Section {
             consumed: block.len,
         };
         match block.block_type {
-            EPB_TYPE => self.enhanced_packet(&block, offset, limits),
+            EPB_TYPE => self.timed_packet(&block, offset, limits, false),
             SPB_TYPE => self.simple_packet(&block, offset, limits),
-            PB_TYPE => self.obsolete_packet(&block, offset, limits),
+            PB_TYPE => self.timed_packet(&block, offset, limits, true),
             IDB_TYPE => self.interface(&block, offset, limits).map(|()| skipped),
             SHB_TYPE => self.section_header(&block, offset).map(|()| skipped),
             _ => Ok(skipped),
@@ -230,30 +230,24 @@ impl Section {
         Ok(())
     }
 
-    fn enhanced_packet<'a>(
+    /// An Enhanced Packet Block, or the obsolete Packet Block (`obsolete`: its interface ID is a
+    /// u16 followed by a drops count, instead of a u32). Both carry a 64-bit timestamp, the
+    /// captured and original lengths, then the data.
+    fn timed_packet<'a>(
         &self,
         block: &Block<'a>,
         offset: u64,
         limits: &CaptureLimits,
+        obsolete: bool,
     ) -> Result<Parsed<'a>, CaptureError> {
         let body = fixed(block, offset, 20)?;
         let field = |at| self.order.u32_at(body, at).unwrap_or_default();
-        let interface = self.interface_at(field(0), offset)?;
-        let timestamp = u64::from(field(4)) << 32 | u64::from(field(8));
-        let data = packet_data(block, body, 20, field(12), offset, limits)?;
-        Ok(interface.record(block.len, timestamp, data, field(16)))
-    }
-
-    fn obsolete_packet<'a>(
-        &self,
-        block: &Block<'a>,
-        offset: u64,
-        limits: &CaptureLimits,
-    ) -> Result<Parsed<'a>, CaptureError> {
-        let body = fixed(block, offset, 20)?;
-        let field = |at| self.order.u32_at(body, at).unwrap_or_default();
-        let id = self.order.u16_at(body, 0).unwrap_or_default();
-        let interface = self.interface_at(u32::from(id), offset)?;
+        let id = if obsolete {
+            u32::from(self.order.u16_at(body, 0).unwrap_or_default())
+        } else {
+            field(0)
+        };
+        let interface = self.interface_at(id, offset)?;
         let timestamp = u64::from(field(4)) << 32 | u64::from(field(8));
         let data = packet_data(block, body, 20, field(12), offset, limits)?;
         Ok(interface.record(block.len, timestamp, data, field(16)))
