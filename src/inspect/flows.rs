@@ -249,11 +249,14 @@ impl<S> FlowTable<S> {
                 return;
             }
             Some(index) => {
+                // A closed entry: dropped silently, then a new flow on the same key.
                 self.end_flow(index, CloseKind::Evicted, sink);
-                self.create(key, now_ns, src, dst, seg.flags, new_state, sink)
+                self.make_room(sink);
+                self.create(key, now_ns, src, dst, seg.flags, new_state)
             }
             None if seg.flags.contains(TcpFlags::SYN) || !seg.payload.is_empty() => {
-                self.create(key, now_ns, src, dst, seg.flags, new_state, sink)
+                self.make_room(sink);
+                self.create(key, now_ns, src, dst, seg.flags, new_state)
             }
             None => {
                 self.stats.unmatched_segments += 1;
@@ -320,19 +323,9 @@ impl<S> FlowTable<S> {
 
     // === flow life ===
 
-    #[allow(clippy::too_many_arguments)]
-    fn create<N, K>(
-        &mut self,
-        key: FlowKey,
-        now_ns: u64,
-        src: SocketAddr,
-        dst: SocketAddr,
-        flags: TcpFlags,
-        new_state: N,
-        sink: &mut K,
-    ) -> usize
+    /// Evicts the least recently active entries until a new flow fits.
+    fn make_room<K>(&mut self, sink: &mut K)
     where
-        N: FnOnce(&FlowInfo) -> Option<S>,
         K: FnMut(&FlowInfo, &mut S, Direction, StreamEvent<'_>) -> Interest,
     {
         while self.flows.len() >= self.limits.max_flows {
@@ -341,6 +334,21 @@ impl<S> FlowTable<S> {
             };
             self.end_flow(front, CloseKind::Evicted, sink);
         }
+    }
+
+    /// Creates a flow (there must be room) and returns its slot.
+    fn create<N>(
+        &mut self,
+        key: FlowKey,
+        now_ns: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        flags: TcpFlags,
+        new_state: N,
+    ) -> usize
+    where
+        N: FnOnce(&FlowInfo) -> Option<S>,
+    {
         let (initiator, responder) = if flags.contains(TcpFlags::SYN | TcpFlags::ACK) {
             (dst, src)
         } else {
