@@ -18,11 +18,21 @@
 //! unknown key creates nothing (counted in [`FlowStats::unmatched_segments`]), so scans and
 //! backscatter cost no memory.
 //!
-//! After the close: an accepted RST, or both directions finished (FIN delivered), ends a flow: its
-//! consumer state is dropped and its buffers freed, but the key stays as a closed entry until it
-//! is evicted or idle. Trailing ACKs, FIN retransmissions and late data on a closed entry are
-//! counted ([`FlowStats::late_segments`]) and dropped instead of starting a phantom mid-stream
-//! flow; a SYN without ACK on a closed key starts a new flow.
+//! Interest: `new_state` returning `None` tracks the flow without delivering anything (a port the
+//! consumer does not decode). The sink answering [`Interest::IgnoreDirection`] stops that
+//! direction; [`Interest::Ignore`] stops both and drops the consumer state at once. Ignored
+//! directions are neither reassembled nor buffered; they only follow FIN, RST and, loosely, the
+//! sequence numbers, so that the flow still ends and its later segments are not a new flow.
+//!
+//! After the close: a believed RST (within
+//! [`RESET_WINDOW_BYTES`](super::reassembly::RESET_WINDOW_BYTES) of the sender's sequence
+//! numbers), or both directions finished (FIN delivered), ends a flow: its consumer state is
+//! dropped and its buffers freed, but the key stays as a closed entry until it is evicted or idle.
+//! Trailing ACKs, FIN retransmissions and late data on a closed entry are counted
+//! ([`FlowStats::late_segments`]) and dropped instead of starting a phantom mid-stream flow; a
+//! SYN without ACK on a closed key starts a new flow. A SYN on a key that is still open is taken
+//! as a retransmission, so a port reused without a close in the capture is followed again only
+//! after the idle timeout.
 
 mod lru;
 
