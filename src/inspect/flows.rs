@@ -18,11 +18,21 @@
 //! unknown key creates nothing (counted in [`FlowStats::unmatched_segments`]), so scans and
 //! backscatter cost no memory.
 //!
-//! After the close: an accepted RST, or both directions finished (FIN delivered), ends a flow: its
-//! consumer state is dropped and its buffers freed, but the key stays as a closed entry until it
-//! is evicted or idle. Trailing ACKs, FIN retransmissions and late data on a closed entry are
-//! counted ([`FlowStats::late_segments`]) and dropped instead of starting a phantom mid-stream
-//! flow; a SYN without ACK on a closed key starts a new flow.
+//! Interest: `new_state` returning `None` tracks the flow without delivering anything (a port the
+//! consumer does not decode). The sink answering [`Interest::IgnoreDirection`] stops that
+//! direction; [`Interest::Ignore`] stops both and drops the consumer state at once. Ignored
+//! directions are neither reassembled nor buffered; they only follow FIN, RST and, loosely, the
+//! sequence numbers, so that the flow still ends and its later segments are not a new flow.
+//!
+//! After the close: a believed RST (within
+//! [`RESET_WINDOW_BYTES`](super::reassembly::RESET_WINDOW_BYTES) of the sender's sequence
+//! numbers), or both directions finished (FIN delivered), ends a flow: its consumer state is
+//! dropped and its buffers freed, but the key stays as a closed entry until it is evicted or idle.
+//! Trailing ACKs, FIN retransmissions and late data on a closed entry are counted
+//! ([`FlowStats::late_segments`]) and dropped instead of starting a phantom mid-stream flow; a
+//! SYN without ACK on a closed key starts a new flow. A SYN on a key that is still open is taken
+//! as a retransmission, so a port reused without a close in the capture is followed again only
+//! after the idle timeout.
 
 mod lru;
 
@@ -214,11 +224,14 @@ impl<S> FlowTable<S> {
                 return;
             }
             Some(index) => {
+                // A closed entry: dropped silently, then a new flow on the same key.
                 self.end_flow(index, CloseKind::Evicted, sink);
-                self.create(key, now_ns, src, dst, seg.flags, new_state, sink)
+                self.make_room(sink);
+                self.create(key, now_ns, src, dst, seg.flags, new_state)
             }
             None if seg.flags.contains(TcpFlags::SYN) || !seg.payload.is_empty() => {
-                self.create(key, now_ns, src, dst, seg.flags, new_state, sink)
+                self.make_room(sink);
+                self.create(key, now_ns, src, dst, seg.flags, new_state)
             }
             None => {
                 self.stats.unmatched_segments += 1;
@@ -285,19 +298,9 @@ impl<S> FlowTable<S> {
 
     // === flow life ===
 
-    #[allow(clippy::too_many_arguments)]
-    fn create<N, K>(
-        &mut self,
-        key: FlowKey,
-        now_ns: u64,
-        src: SocketAddr,
-        dst: SocketAddr,
-        flags: TcpFlags,
-        new_state: N,
-        sink: &mut K,
-    ) -> usize
+    /// Evicts the least recently active entries until a new flow fits.
+    fn make_room<K>(&mut self, sink: &mut K)
     where
-        N: FnOnce(&FlowInfo) -> Option<S>,
         K: FnMut(&FlowInfo, &mut S, Direction, StreamEvent<'_>) -> Interest,
     {
         while self.flows.len() >= self.limits.max_flows {
@@ -306,6 +309,21 @@ impl<S> FlowTable<S> {
             };
             self.end_flow(front, CloseKind::Evicted, sink);
         }
+    }
+
+    /// Creates a flow (there must be room) and returns its slot.
+    fn create<N>(
+        &mut self,
+        key: FlowKey,
+        now_ns: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        flags: TcpFlags,
+        new_state: N,
+    ) -> usize
+    where
+        N: FnOnce(&FlowInfo) -> Option<S>,
+    {
         let (initiator, responder) = if flags.contains(TcpFlags::SYN | TcpFlags::ACK) {
             (dst, src)
         } else {

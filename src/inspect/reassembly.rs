@@ -209,6 +209,8 @@ pub struct StreamReassembler {
     /// Stream offset of the next byte to deliver.
     offset: u64,
     syn_seen: bool,
+    /// `next` holds a sequence number of this direction.
+    seq_known: bool,
     /// A FIN flag was seen (also while ignored).
     fin_flag: bool,
     /// Stream offset of the accepted FIN.
@@ -229,6 +231,7 @@ impl StreamReassembler {
             next: 0,
             offset: 0,
             syn_seen: false,
+            seq_known: false,
             fin_flag: false,
             fin_at: None,
             buffer: BTreeMap::new(),
@@ -248,10 +251,7 @@ impl StreamReassembler {
         match self.phase {
             Phase::Closed(_) => return,
             Phase::Ignored => {
-                self.fin_flag |= flags.contains(TcpFlags::FIN);
-                if flags.contains(TcpFlags::RST) {
-                    self.phase = Phase::Closed(CloseKind::Reset);
-                }
+                self.track_ignored(seg);
                 return;
             }
             Phase::Unstarted | Phase::Open => {}
@@ -286,12 +286,19 @@ impl StreamReassembler {
     }
 
     /// Whether an RST with sequence number `seq` from this direction would be believed: always
-    /// before the stream started, after it ended or while it is ignored, else only within
-    /// [`RESET_WINDOW_BYTES`] ahead of the next expected byte (a blind RST with a random sequence
-    /// number is ignored and counted in [`StreamStats::rejected_resets`]).
+    /// before any sequence number is known and after the end, else only within
+    /// [`RESET_WINDOW_BYTES`] ahead of the next expected byte (of the latest segment's end, on
+    /// either side, while ignored). A blind RST with a random sequence number is ignored and
+    /// counted in [`StreamStats::rejected_resets`], so that it cannot end the inspection of a
+    /// connection that goes on.
     pub fn accepts_reset(&self, seq: u32) -> bool {
         match self.phase {
             Phase::Open => seq.wrapping_sub(self.next) <= RESET_WINDOW_BYTES,
+            // `next` is only the end of the latest segment here: allow either side of it.
+            Phase::Ignored if self.seq_known => {
+                let rel = seq.wrapping_sub(self.next).wrapping_add(RESET_WINDOW_BYTES);
+                rel <= 2 * RESET_WINDOW_BYTES
+            }
             Phase::Unstarted | Phase::Ignored | Phase::Closed(_) => true,
         }
     }
@@ -392,6 +399,7 @@ impl StreamReassembler {
             if self.phase == Phase::Unstarted || untouched {
                 self.phase = Phase::Open;
                 self.next = data_seq;
+                self.seq_known = true;
                 self.syn_seen = true;
             }
         }
@@ -399,8 +407,37 @@ impl StreamReassembler {
         if self.phase == Phase::Unstarted && has_content {
             self.phase = Phase::Open;
             self.next = data_seq;
+            self.seq_known = true;
         }
         data_seq
+    }
+
+    /// While ignored: notes FIN and RST, and follows the sequence numbers loosely (the end of the
+    /// latest segment, moving forward only) so that a blind RST can still be told apart.
+    fn track_ignored(&mut self, seg: &Segment<'_>) {
+        let flags = seg.flags;
+        if flags.contains(TcpFlags::RST) {
+            if self.accepts_reset(seg.seq) {
+                self.phase = Phase::Closed(CloseKind::Reset);
+            } else {
+                self.stats.rejected_resets += 1;
+            }
+            return;
+        }
+        self.fin_flag |= flags.contains(TcpFlags::FIN);
+        let syn = u32::from(flags.contains(TcpFlags::SYN));
+        let end = seg
+            .seq
+            .wrapping_add(syn)
+            .wrapping_add(seg.payload.len() as u32);
+        if self.seq_known {
+            if end.wrapping_sub(self.next) <= MAX_WINDOW_BYTES {
+                self.next = end;
+            }
+        } else if syn == 1 || !seg.payload.is_empty() || flags.contains(TcpFlags::FIN) {
+            self.next = end;
+            self.seq_known = true;
+        }
     }
 
     /// Places `payload`, whose first byte has sequence number `seq`, in the stream.

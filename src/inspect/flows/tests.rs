@@ -533,3 +533,35 @@ fn syn_data_and_conflicting_retransmissions_reach_the_consumer() {
     let stats = t.table.stats().streams;
     assert_eq!((stats.conflicts, stats.retransmitted_bytes), (1, 10));
 }
+
+#[test]
+fn a_blind_rst_on_an_ignored_direction_does_not_end_the_flow() {
+    let (c, s) = (addr(1, 40_000), addr(2, 81));
+    let mut t = Table::new(FlowLimits::default());
+    handshake(&mut t, 0, c, s);
+    t.send(
+        1,
+        s,
+        c,
+        SERVER_ISN.wrapping_add(1),
+        TcpFlags::ACK,
+        b"banner",
+    );
+    // The responder direction is ignored now; a spoofed RST far from its sequence numbers...
+    t.send(
+        2,
+        s,
+        c,
+        SERVER_ISN.wrapping_add(0x4000_0000),
+        TcpFlags::RST,
+        b"",
+    );
+    assert_eq!(t.table.stats().open, 1);
+    assert_eq!(t.table.stats().streams.rejected_resets, 1);
+    // ... leaves the initiator direction inspected, until a believable RST.
+    t.send(3, c, s, CLIENT_ISN + 1, TcpFlags::ACK, b"attack");
+    assert_eq!(t.events(0)[1], (Fwd, Ev::Data(0, b"attack".to_vec())));
+    t.send(4, s, c, SERVER_ISN.wrapping_add(7), TcpFlags::RST, b"");
+    assert_eq!(t.table.stats().closed_reset, 1);
+    assert_eq!(t.table.stats().open, 0);
+}
