@@ -118,15 +118,13 @@ pub fn load_policy_and_firewall(
         FileKind::Policy => {
             policy_from_toml(&file, &text, parent_dir(path), None).map(|p| (p, None))
         }
-        FileKind::Rules => Err(ConfigErrors(vec![ConfigError {
-            file,
-            line: 0,
-            col: 0,
-            key: "rule".into(),
-            kind: ConfigErrorKind::Invalid(
+        FileKind::Rules => Err(ConfigErrors::whole_file(
+            &file,
+            "rule",
+            ConfigErrorKind::Invalid(
                 "this is a rule file, not a policy or gateway configuration".into(),
             ),
-        }])),
+        )),
     }
 }
 
@@ -407,28 +405,32 @@ impl fmt::Display for ConfigError {
 #[error("{}", self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
-fn read(path: &Path, file: &str) -> Result<String, ConfigErrors> {
-    std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![ConfigError {
+impl ConfigErrors {
+    /// One error about `file` as a whole (line 0), at `key`.
+    pub fn whole_file(file: &str, key: &str, kind: ConfigErrorKind) -> Self {
+        Self(vec![ConfigError {
             file: file.to_owned(),
             line: 0,
             col: 0,
-            key: String::new(),
-            kind: ConfigErrorKind::Io(e.to_string()),
+            key: key.to_owned(),
+            kind,
         }])
-    })
+    }
 }
 
-/// Whether `text` is a gateway configuration: it has a top-level `gateway` table.
-fn file_kind(text: &str) -> FileKind {
+fn read(path: &Path, file: &str) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ConfigErrors::whole_file(file, "", ConfigErrorKind::Io(e.to_string())))
+}
+
+/// What `text` holds: a gateway configuration (a top-level `gateway` table), a rule file (a
+/// top-level `rule` array) or a policy.
+pub(crate) fn file_kind(text: &str) -> FileKind {
     let (doc, _) = toml::de::DeTable::parse_recoverable(text);
-    let is_gateway = doc
-        .get_ref()
-        .get("gateway")
-        .is_some_and(|v| v.get_ref().is_table());
-    if is_gateway {
+    let top = |key: &str| doc.get_ref().get(key).map(toml::Spanned::get_ref);
+    if top("gateway").is_some_and(toml::de::DeValue::is_table) {
         FileKind::Gateway
-    } else if rules::is_rule_file(text) {
+    } else if top("rule").is_some_and(toml::de::DeValue::is_array) {
         FileKind::Rules
     } else {
         FileKind::Policy

@@ -201,13 +201,6 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// Whether any rule looks at events of `kind` (observers skip work nobody asked for).
-    pub fn wants(&self, kind: EventKind) -> bool {
-        self.by_kind
-            .get(kind.index())
-            .is_some_and(|l| !l.is_empty())
-    }
-
     /// The rules matching `event`, in file order.
     pub fn matching<'s>(&'s self, event: &'s Event) -> impl Iterator<Item = &'s Rule> + 's {
         self.by_kind

@@ -32,14 +32,14 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::thread::sleep;
 use std::time::Duration;
 
-use common::netns::{Netns, Proc, skip_reason};
+use common::netns::{Netns, skip_reason};
 use common::s;
-use common::switch::{BootingSwitch, eventually, tftp_ok};
+use common::switch::{BootingSwitch, GatewayLab, eventually, term, tftp_ok};
 use md5::{Digest as _, Md5};
 use serde_json::Value;
 
@@ -57,18 +57,19 @@ fn cisco(n: u8) -> String {
 }
 
 /// The gateway namespace with its bridge, and one namespace per switch slot.
-struct Lab {
-    gw: Netns,
-    dir: tempfile::TempDir,
-    config: PathBuf,
+struct Lab(GatewayLab);
+
+impl std::ops::Deref for Lab {
+    type Target = GatewayLab;
+
+    fn deref(&self) -> &GatewayLab {
+        &self.0
+    }
 }
 
 impl Lab {
     fn new() -> Self {
-        let gw = common::switch::bridge("dirg", "10.68.1.1/24");
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("ztpgate.toml");
-        let lab = Self { gw, dir, config };
+        let lab = Self(GatewayLab::new("dirg", "10.68.1.1/24"));
         lab.files();
         lab
     }
@@ -86,10 +87,6 @@ impl Lab {
         ns.exec(&["ip", "link", "set", "s0", "address", &mac(n)]);
         ns.exec(&["ip", "link", "set", "s0", "up"]);
         ns
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
     }
 
     fn files(&self) {
@@ -120,22 +117,9 @@ impl Lab {
     }
 
     /// `ztpgate serve` in gw, once it serves.
-    fn serve(&self) -> Proc {
-        common::switch::serve(&self.gw, &self.config, self.dir.path())
-    }
-
-    /// Stops serve with SIGTERM and waits for a clean exit.
-    fn stop(&self, mut gw: Proc) {
-        term(&gw);
-        let status = gw.0.wait().unwrap();
-        assert!(status.success(), "serve exited with {status:?}");
-    }
-
     /// `ztpgate ARGS --config CFG` in gw.
     fn cli(&self, args: &[&str]) -> std::process::Output {
-        let mut argv = args.to_vec();
-        argv.extend(["--config", s(&self.config)]);
-        self.gw.ztpgate_cmd(&argv).output().unwrap()
+        self.cli_output(args)
     }
 
     fn status(&self) -> String {
@@ -195,17 +179,6 @@ impl Lab {
         );
         last.unwrap()
     }
-}
-
-fn term(p: &Proc) {
-    let pid = p.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
 }
 
 fn md5_upper(path: &Path) -> String {

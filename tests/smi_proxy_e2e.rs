@@ -30,12 +30,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use common::netns::{Netns, Proc, skip_reason};
+use common::netns::{Netns, skip_reason};
 use common::s;
-use common::switch::{BootingSwitch, eventually};
+use common::switch::{BootingSwitch, GatewayLab, eventually};
 use md5::{Digest as _, Md5};
 use serde_json::Value;
 
@@ -54,28 +53,25 @@ fn cisco(n: u8) -> String {
     format!("0200.0000.01{n:02x}")
 }
 
-struct Lab {
-    gw: Netns,
-    dir: tempfile::TempDir,
-    config: PathBuf,
+struct Lab(GatewayLab);
+
+impl std::ops::Deref for Lab {
+    type Target = GatewayLab;
+
+    fn deref(&self) -> &GatewayLab {
+        &self.0
+    }
 }
 
 impl Lab {
     fn new() -> Self {
-        let gw = common::switch::bridge("smig", "10.69.1.1/24");
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("ztpgate.toml");
-        let lab = Self { gw, dir, config };
+        let lab = Self(GatewayLab::new("smig", "10.69.1.1/24"));
         lab.files();
         lab
     }
 
     fn plug(&self, port: &str, n: u8) -> Netns {
         common::switch::plug(&self.gw, port, &format!("smis{n}"), &mac(n))
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
     }
 
     fn files(&self) {
@@ -116,31 +112,11 @@ impl Lab {
         }
     }
 
-    fn serve(&self) -> Proc {
-        common::switch::serve(&self.gw, &self.config, self.dir.path())
-    }
-
-    fn stop(&self, mut gw: Proc) {
-        Command::new("kill")
-            .args(["-TERM", &gw.0.id().to_string()])
-            .status()
-            .unwrap();
-        let status = gw.0.wait().unwrap();
-        assert!(status.success(), "serve exited with {status:?}");
-    }
-
     fn cli(&self, args: &[&str]) -> String {
-        let mut argv = args.to_vec();
-        argv.extend(["--config", s(&self.config)]);
-        let out = self
-            .gw
-            .ztpgate_cmd(&argv)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap();
+        let out = self.cli_output(args);
         assert!(
             out.status.success(),
-            "{argv:?}: {}",
+            "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()

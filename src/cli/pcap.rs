@@ -158,19 +158,14 @@ fn load_rules(dir: Option<&Path>) -> Result<RuleSet, CliError> {
         Some(dir) => load_rules_dir(dir),
         None => builtin(),
     };
-    loaded.map_err(|errors| {
-        let lines: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
-        CliError::new(lines.join("\n"))
-    })
+    loaded.map_err(|errors| CliError::new(errors.to_string()))
 }
 
 fn knowledge(args: &AuditArgs) -> Result<Knowledge, CliError> {
     let mut k = match &args.config {
         Some(path) => {
-            let policy = crate::config::load_policy_file(path).map_err(|errors| {
-                let lines: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
-                CliError::new(lines.join("\n"))
-            })?;
+            let policy = crate::config::load_policy_file(path)
+                .map_err(|errors| CliError::new(errors.to_string()))?;
             Knowledge::from_policy(&policy.smart_install)
         }
         None => Knowledge::none(),

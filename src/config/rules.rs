@@ -27,7 +27,7 @@ use crate::rules::{
 };
 
 use super::doc::{Ctx, Node, Table};
-use super::{ConfigError, ConfigErrorKind, ConfigErrors};
+use super::{ConfigErrorKind, ConfigErrors};
 
 /// Longest rule id.
 const MAX_ID_LEN: usize = 64;
@@ -70,26 +70,15 @@ pub fn rules_from_toml(file: &str, text: &str) -> Result<Vec<Rule>, ConfigErrors
 
 /// Whether `text` looks like a rule file (it has a top-level `rule` array).
 pub fn is_rule_file(text: &str) -> bool {
-    let (doc, _) = toml::de::DeTable::parse_recoverable(text);
-    doc.get_ref()
-        .get("rule")
-        .is_some_and(|v| v.get_ref().is_array())
+    super::file_kind(text) == super::FileKind::Rules
 }
 
 /// The rule set of every `*.toml` file in `dir` (in name order).
 pub fn load_rules_dir(dir: &Path) -> Result<RuleSet, ConfigErrors> {
     let shown = dir.display().to_string();
-    let io = |e: std::io::Error| {
-        ConfigErrors(vec![ConfigError {
-            file: shown.clone(),
-            line: 0,
-            col: 0,
-            key: String::new(),
-            kind: ConfigErrorKind::Io(e.to_string()),
-        }])
-    };
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io)?
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| ConfigErrors::whole_file(&shown, "", ConfigErrorKind::Io(e.to_string())))?;
+    let mut paths: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -97,8 +86,9 @@ pub fn load_rules_dir(dir: &Path) -> Result<RuleSet, ConfigErrors> {
     paths.sort();
     let mut files = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(io)?;
-        files.push((path.display().to_string(), text));
+        let name = path.display().to_string();
+        let text = super::read(&path, &name)?;
+        files.push((name, text));
     }
     rule_set(files.iter().map(|(f, t)| (f.as_str(), t.as_str())))
 }
@@ -122,17 +112,11 @@ pub fn rule_set<'a>(
     }
     RuleSet::new(rules).map_err(|e| {
         let file = match &e {
-            RuleSetError::DuplicateId { second, .. } => second.clone(),
-            RuleSetError::Empty if !any => "rules".to_owned(),
-            RuleSetError::Empty => String::new(),
+            RuleSetError::DuplicateId { second, .. } => second.as_str(),
+            RuleSetError::Empty if !any => "rules",
+            RuleSetError::Empty => "",
         };
-        ConfigErrors(vec![ConfigError {
-            file,
-            line: 0,
-            col: 0,
-            key: "rule".into(),
-            kind: ConfigErrorKind::Invalid(e.to_string()),
-        }])
+        ConfigErrors::whole_file(file, "rule", ConfigErrorKind::Invalid(e.to_string()))
     })
 }
 

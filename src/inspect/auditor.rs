@@ -21,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::proto::packet::{self, Packet, Transport, UdpDatagram};
 use crate::proto::pcap::LinkType;
-use crate::proto::vstack::{DecodeError, Frame, Kind, Limits};
+use crate::proto::vstack::{DecodeError, Direction as VstackDirection, Frame, Kind, Limits};
 use crate::rules::{Event, EventKind, RuleSet};
 
 use super::classify::classify;
@@ -180,16 +180,6 @@ impl Auditor {
         }
     }
 
-    /// Findings so far (live mode drains them with [`Auditor::take_findings`]).
-    pub fn findings(&self) -> &[Finding] {
-        &self.cx.findings
-    }
-
-    /// Takes the findings so far.
-    pub fn take_findings(&mut self) -> Vec<Finding> {
-        std::mem::take(&mut self.cx.findings)
-    }
-
     /// Counters so far.
     pub fn stats(&self) -> AuditStats {
         let mut stats = self.cx.stats;
@@ -343,13 +333,14 @@ impl Context {
         self.stats.smart_install_messages += 1;
         let m = &frame.message;
         let h = frame.header;
-        self.speakers.message(ts, src.ip(), dst.ip(), h.w0);
+        self.speakers.message(ts, src.ip(), dst.ip(), m.direction());
         let k = &self.settings.knowledge;
         let hosts: Vec<String> = m.hosts().into_iter().map(str::to_owned).collect();
-        let sender_role = match h.w0 {
-            1 | 2 => "director",
-            crate::proto::vstack::W0_CLIENT => "client",
-            _ => "other",
+        let direction = m.direction();
+        let sender_role = match direction {
+            VstackDirection::DirectorToClient => "director",
+            VstackDirection::ClientToDirector => "client",
+            VstackDirection::Unknown => "other",
         };
         let source = k.role(src.ip());
         let e = event(EventKind::SmartInstallMessage, src, dst)
@@ -393,7 +384,7 @@ impl Context {
             m.kind(),
             Kind::ConfigPush | Kind::ImageUpgrade | Kind::CopyCommands | Kind::Execute
         );
-        if command && sender_role == "director" {
+        if command && direction == VstackDirection::DirectorToClient {
             self.remember(
                 dst.ip(),
                 Trigger {

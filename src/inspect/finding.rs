@@ -132,11 +132,6 @@ pub struct Report {
 }
 
 impl Report {
-    /// The highest severity found.
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
-    }
-
     /// Findings at `severity` or above.
     pub fn at_least(&self, severity: Severity) -> usize {
         self.findings

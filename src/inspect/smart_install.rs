@@ -24,8 +24,6 @@ pub enum SiItem {
 pub struct SiStream {
     decoder: StreamDecoder,
     dead: bool,
-    /// Bytes seen in this direction.
-    pub bytes: u64,
 }
 
 impl SiStream {
@@ -34,7 +32,6 @@ impl SiStream {
         Self {
             decoder: StreamDecoder::new(limits),
             dead: false,
-            bytes: 0,
         }
     }
 
@@ -45,7 +42,6 @@ impl SiStream {
 
     /// Feeds the next in-order bytes; items are appended to `out`.
     pub fn feed(&mut self, mut data: &[u8], out: &mut Vec<SiItem>) {
-        self.bytes = self.bytes.saturating_add(data.len() as u64);
         while !self.dead {
             match self.decoder.decode(&mut data) {
                 Ok(Decoded::NeedMore { .. }) => break,

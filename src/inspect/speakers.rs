@@ -12,6 +12,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
+use crate::proto::vstack::Direction;
+
 use super::knowledge::{Knowledge, Role};
 
 /// Most addresses tracked.
@@ -55,13 +57,13 @@ pub struct Speakers {
 }
 
 impl Speakers {
-    /// A message with header word `w0` from `src` to `dst` at `ts_ns`.
-    pub fn message(&mut self, ts_ns: u64, src: IpAddr, dst: IpAddr, w0: u32) {
+    /// A message from `src` to `dst` at `ts_ns`, travelling in `direction` (as its `w0` says).
+    pub fn message(&mut self, ts_ns: u64, src: IpAddr, dst: IpAddr, direction: Direction) {
         if let Some(s) = self.entry(src, ts_ns) {
-            match w0 {
-                crate::proto::vstack::W0_CLIENT => s.client_messages += 1,
-                1 | 2 => s.director_messages += 1,
-                _ => {}
+            match direction {
+                Direction::ClientToDirector => s.client_messages += 1,
+                Direction::DirectorToClient => s.director_messages += 1,
+                Direction::Unknown => {}
             }
             add_peer(s, dst);
         }
@@ -149,10 +151,10 @@ mod tests {
         );
         let mut s = Speakers::default();
         s.connection(1, d, c);
-        s.message(1, d, c, 1);
-        s.message(2, c, d, 4);
+        s.message(1, d, c, Direction::DirectorToClient);
+        s.message(2, c, d, Direction::ClientToDirector);
         s.connection(3, x, c);
-        s.message(3, x, c, 1);
+        s.message(3, x, c, Direction::DirectorToClient);
         let mut k = Knowledge::none();
         k.add_directors(&AddrSet(vec!["192.0.2.1/32".parse().unwrap()]));
         let table = s.finish(&k);

@@ -172,3 +172,62 @@ impl BootingSwitch {
             .collect()
     }
 }
+
+/// Sends SIGTERM to `p`.
+pub fn term(p: &Proc) {
+    let pid = p.0.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -TERM {pid}");
+}
+
+/// The base of the namespace end-to-end labs: a gateway namespace with its bridge, a private
+/// directory and the path of its `ztpgate.toml` (written by the test).
+pub struct GatewayLab {
+    /// The gateway namespace.
+    pub gw: Netns,
+    /// The lab's files.
+    pub dir: tempfile::TempDir,
+    /// `<dir>/ztpgate.toml`.
+    pub config: std::path::PathBuf,
+}
+
+impl GatewayLab {
+    /// A gateway namespace `tag` with its bridge at `cidr`, and an empty lab directory.
+    pub fn new(tag: &str, cidr: &str) -> Self {
+        let gw = bridge(tag, cidr);
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("ztpgate.toml");
+        Self { gw, dir, config }
+    }
+
+    /// A path inside the lab directory.
+    pub fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `ztpgate serve --config CFG` in the gateway namespace.
+    pub fn serve(&self) -> Proc {
+        serve(&self.gw, &self.config, self.dir.path())
+    }
+
+    /// Stops serve with SIGTERM and waits for a clean exit.
+    pub fn stop(&self, mut gw: Proc) {
+        term(&gw);
+        let status = gw.0.wait().unwrap();
+        assert!(status.success(), "serve exited with {status:?}");
+    }
+
+    /// `ztpgate ARGS --config CFG` in the gateway namespace, run in the lab directory.
+    pub fn cli_output(&self, args: &[&str]) -> std::process::Output {
+        let mut argv = args.to_vec();
+        argv.extend(["--config", self.config.to_str().unwrap()]);
+        self.gw
+            .ztpgate_cmd(&argv)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+}

@@ -1,8 +1,8 @@
 //! How `ztpgate pcap audit` prints a report: text for people, JSON, and SARIF 2.1.0 for
 //! code-scanning and SIEM tools; and its progress bar (drawn only on a terminal).
 //!
-//! Inputs: a finished report (its values come from the capture and are printed as data; control
-//! characters are escaped in text output).
+//! Inputs: a finished report (its values come from the capture and are printed as data, escaped
+//! with `escape_debug` in text output, as the other commands print captured text).
 
 use std::fmt::Write as _;
 
@@ -37,7 +37,7 @@ const TEXT_FACTS: &[&str] = &[
 pub(super) fn text(file: &str, report: &Report) -> String {
     let mut out = String::new();
     let s = &report.stats;
-    let _ = writeln!(out, "{}", clean(file));
+    let _ = writeln!(out, "{}", file.escape_debug());
     let _ = writeln!(
         out,
         "  {} records, {} bytes of frames; {} TCP flows, {} Smart Install messages, {} TFTP \
@@ -139,37 +139,24 @@ fn finding(out: &mut String, f: &Finding) {
         f.transport,
         if f.unverified { "  (unverified)" } else { "" }
     );
-    let _ = writeln!(out, "         {}", clean(&f.title));
+    let _ = writeln!(out, "         {}", f.title.escape_debug());
     for key in TEXT_FACTS {
         let Some(value) = f.facts.get(*key) else {
             continue;
         };
         let shown = match value {
             serde_json::Value::String(s) if s.is_empty() || s == "none" => continue,
-            serde_json::Value::String(s) => clean(s),
+            serde_json::Value::String(s) => s.escape_debug().to_string(),
             serde_json::Value::Array(items) if items.is_empty() => continue,
             serde_json::Value::Array(items) => items
                 .iter()
-                .map(|i| clean(i.as_str().unwrap_or_default()))
+                .map(|i| i.as_str().unwrap_or_default().escape_debug().to_string())
                 .collect::<Vec<_>>()
                 .join(" | "),
             other => other.to_string(),
         };
         let _ = writeln!(out, "         {key}: {shown}");
     }
-}
-
-/// Control characters escaped, so captured text cannot drive the terminal.
-fn clean(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// The report as JSON.
