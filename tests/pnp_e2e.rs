@@ -96,16 +96,6 @@ fn devices(gw: &mut Gateway) -> Vec<serde_json::Value> {
     list["devices"].as_array().unwrap().clone()
 }
 
-fn history(gw: &mut Gateway, serial: &str) -> Vec<String> {
-    let (_, detail) = gw.admin("GET", &format!("/pnp/devices/{serial}"));
-    detail["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["note"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 #[test]
 fn devices_with_trusted_sudis_are_onboarded_to_finished() {
     if !have_curl() {
@@ -129,7 +119,7 @@ fn devices_with_trusted_sudis_are_onboarded_to_finished() {
         let serial = d["serial"].as_str().unwrap().to_owned();
         assert_eq!(d["state"], "FINISHED", "{d}");
         assert_eq!(d["profile"], "e2e-c9300");
-        let notes = history(&mut gw, &serial).join("\n");
+        let notes = gw.pnp_history(&serial).join("\n");
         for needle in [
             "SUDI attested for PID:C9300-24P SN:",
             "image installed; device reloading",
@@ -264,7 +254,7 @@ fn a_held_device_finishes_after_approval_and_a_restart_resumes_the_plan() {
     );
     let d = &devices(&mut gw)[0];
     assert_eq!(d["state"], "FINISHED", "{d}");
-    let notes = history(&mut gw, "HOLD0001").join("\n");
+    let notes = gw.pnp_history("HOLD0001").join("\n");
     assert!(notes.contains("approved by an operator"), "{notes}");
     assert!(gw.stop().success());
 }
@@ -290,7 +280,7 @@ fn policy_can_demand_every_identity_proof_through_pnp_services() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert_eq!(devices(&mut gw)[0]["state"], "FINISHED");
-    let notes = history(&mut gw, "PROOF0001").join("\n");
+    let notes = gw.pnp_history("PROOF0001").join("\n");
     let auth = notes
         .find("device-auth verified for PID:C9300-24P SN:PROOF0001")
         .unwrap();

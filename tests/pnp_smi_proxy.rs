@@ -62,17 +62,6 @@ fn with_device_auth(extra: &'static str) -> impl FnOnce(String) -> String {
     }
 }
 
-fn history_notes(gw: &mut Gateway, sn: &str) -> Vec<String> {
-    let (code, detail) = gw.admin("GET", &format!("/pnp/devices/{sn}"));
-    assert_eq!(code, 200, "{detail}");
-    detail["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["note"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 #[test]
 fn listed_smi_proxy_gets_each_claimed_device_provisioned() {
     if !have_curl() {
@@ -116,7 +105,7 @@ fn listed_smi_proxy_gets_each_claimed_device_provisioned() {
             .find(|d| d["serial"] == sn)
             .unwrap();
         assert_eq!(dev["pid"], pid, "{dev}");
-        let notes = history_notes(&mut gw, sn);
+        let notes = gw.pnp_history(sn);
         assert!(
             notes
                 .iter()
@@ -187,7 +176,7 @@ fn a_policy_demanding_sudi_proofs_fails_a_proxied_device_at_once() {
             .is_some_and(|s| s.starts_with("FAILED(") && s.contains("sudi-cli")),
         "{detail}"
     );
-    let notes = history_notes(&mut gw, sn);
+    let notes = gw.pnp_history(sn);
     assert!(
         notes.iter().any(|n| n.contains("cannot relay SUDI proofs")),
         "{notes:?}"

@@ -145,6 +145,17 @@ impl Gateway {
         )
     }
 
+    /// The notes of a PnP device's history, oldest first (through the admin API).
+    pub fn pnp_history(&mut self, serial: &str) -> Vec<String> {
+        let (_, detail) = self.admin("GET", &format!("/pnp/devices/{serial}"));
+        detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["note"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// `curl` to the admin API with the admin certificate.
     pub fn admin(&mut self, method: &str, path: &str) -> (u16, serde_json::Value) {
         let port = self.port("admin API");
