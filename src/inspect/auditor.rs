@@ -333,10 +333,11 @@ impl Context {
         self.stats.smart_install_messages += 1;
         let m = &frame.message;
         let h = frame.header;
-        self.speakers.message(ts, src.ip(), dst.ip(), m.direction());
+        // Judged by the body, as the receiver does: a command sent with w0 = 4 is a command.
+        let direction = m.acting_direction();
+        self.speakers.message(ts, src.ip(), dst.ip(), direction);
         let k = &self.settings.knowledge;
         let hosts: Vec<String> = m.hosts().into_iter().map(str::to_owned).collect();
-        let direction = m.direction();
         let sender_role = match direction {
             VstackDirection::DirectorToClient => "director",
             VstackDirection::ClientToDirector => "client",

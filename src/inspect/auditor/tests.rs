@@ -240,6 +240,41 @@ fn a_client_reply_to_a_scanner_and_its_callbacks_are_tied_to_the_command() {
 }
 
 #[test]
+fn a_command_sent_as_a_client_reply_is_still_a_command() {
+    // SIET's change-config with w0 = 4 (the client's value): the switch still fetches the file.
+    let mut push = corpus(Mode::ChangeConfig);
+    push[0][..4].copy_from_slice(&[0, 0, 0, 4]);
+    let mut feed = Feed::new(knowledge());
+    feed.connection(ATTACKER, CLIENT, &push, &[]);
+    feed.tftp("192.0.2.2:51002", ATTACKER_TFTP, &rrq("network-confg"));
+    let report = feed.report();
+    let found = rules(&report);
+    for expected in [
+        ("si-change-config", Severity::Critical),
+        ("si-triggered-download", Severity::High),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} in {found:?}");
+    }
+    let download = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "si-triggered-download")
+        .unwrap();
+    assert_eq!(download.facts["trigger"], "config_push");
+    // The attacker is not a client answering a scanner.
+    assert!(
+        !found.iter().any(|(r, _)| *r == "si-reply-to-non-director"),
+        "{found:?}"
+    );
+    let attacker = report
+        .speakers
+        .iter()
+        .find(|s| s.address == "198.51.100.66")
+        .unwrap();
+    assert_ne!(attacker.role, "client", "{attacker:?}");
+}
+
+#[test]
 fn clear_text_http_ftp_and_pnp() {
     let mut feed = Feed::new(knowledge());
     let hello = b"GET /pnp/HELLO HTTP/1.1\r\nHost: 192.0.2.10\r\n\r\n".to_vec();

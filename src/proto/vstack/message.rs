@@ -115,6 +115,17 @@ impl Message {
         }
     }
 
+    /// The direction the receiver acts on: the body's documented direction
+    /// ([`Kind::documented_direction`]), since `w0` is the sender's choice and a command sent
+    /// with `w0 = 4` is still carried out; for a body of unknown kind, the direction `w0`
+    /// suggests ([`Message::direction`]).
+    pub fn acting_direction(&self) -> Direction {
+        match self.kind() {
+            Kind::Unknown => self.direction(),
+            kind => kind.documented_direction(),
+        }
+    }
+
     /// Every URL the message names: URL slots, non-empty slots of unknown meaning and the
     /// `scheme://` tokens of commands (see [`super::url`]).
     pub fn urls(&self) -> Vec<UrlRef<'_>> {
