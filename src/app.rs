@@ -8,6 +8,7 @@
 pub mod dhcp;
 mod director;
 mod firewall;
+mod inspect;
 mod smi_proxy;
 mod tftp;
 
@@ -28,6 +29,7 @@ use crate::edge::files::FileServer;
 use crate::edge::files::catalog::Catalog;
 use crate::edge::files::key::{self, KeyError};
 use crate::edge::listener::{self, Handler, Limits};
+use crate::edge::live_capture::InspectMetrics;
 use crate::edge::pnp::PnpServer;
 use crate::edge::pnp::bootstrap::Bootstrap;
 use crate::edge::pnp::directory::{Directory, DirectoryError};
@@ -35,6 +37,8 @@ use crate::edge::pnp::provisioner::FileGrants;
 use crate::edge::sudi_verifier::SudiClientVerifier;
 use crate::edge::tls::{self, TlsError};
 use crate::edge::vstack_relay::VstackRelay;
+use crate::inspect::detector::Detector;
+use crate::inspect::knowledge::Knowledge;
 use crate::pki::{self, PkiError};
 use crate::roles::pnp_server::workflow::Settings;
 use crate::store::{SqliteStore, Store, StoreError};
@@ -69,6 +73,12 @@ pub enum ServeError {
     /// The SMI proxy is misconfigured, or its listener, certificates or CDP capture failed.
     #[error("SMI proxy: {0}")]
     SmiProxy(String),
+    /// The detection rules could not be loaded.
+    #[error("detection rules: {0}")]
+    Rules(crate::config::ConfigErrors),
+    /// A live inspection capture could not start.
+    #[error("live inspection: {0}")]
+    Inspect(String),
     /// The shutdown signals could not be watched.
     #[error("cannot watch shutdown signals: {0}")]
     Signal(std::io::Error),
@@ -127,6 +137,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
     let mut tasks = JoinSet::new();
     let running = director::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
     let started = crate::clock::now_utc();
+    let metrics = Arc::new(InspectMetrics::new(&config.inspect.interfaces));
     let admin = Arc::new(AdminApi {
         status: AdminStatus {
             status: "ok",
@@ -139,6 +150,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         audit: Arc::clone(&audit),
         director: director::view(&config),
         runtime: running.as_ref().map(|r| Arc::clone(&r.director)),
+        metrics: Arc::clone(&metrics),
     });
     let limits = Limits {
         max_connections: config.admin.max_connections,
@@ -276,6 +288,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
         }
     }
     let relay_bound = start_relay(&config, &audit, &mut tasks, &stop_rx).await?;
+    let inspecting = inspect::start(&config, &metrics, &audit, &mut tasks, &stop_rx)?;
     let firewall = firewall::start(&config, &audit, &mut tasks, &stop_rx).await?;
     let proxy = smi_proxy::start(&config, &store, &audit, &mut tasks, &stop_rx).await?;
     let tftp_authorizer = match (&running, &proxy) {
@@ -313,6 +326,7 @@ pub async fn run(config: GatewayConfig) -> Result<(), ServeError> {
                 "firewall": firewall,
                 "tftp_listen": tftp_bound,
                 "dhcp": dhcp,
+                "inspect_interfaces": inspecting,
                 "dangers": config.policy.device_auth.dangers(),
             }),
         ),
@@ -367,13 +381,19 @@ async fn start_relay(
     }
     // `max_message_bytes` was range-checked when the configuration was loaded.
     let limits = crate::proto::vstack::Limits::new(cfg.max_message_bytes).unwrap_or_default();
-    let relay = Arc::new(VstackRelay::new(
+    let mut relay = VstackRelay::new(
         config.policy.smart_install.compile(),
         limits,
         cfg.idle_timeout,
         cfg.upstream,
         Arc::clone(audit),
-    ));
+    );
+    if config.inspect.relay {
+        let rules = config.inspect.rule_set().map_err(ServeError::Rules)?;
+        let knowledge = Knowledge::from_policy(&config.policy.smart_install);
+        relay = relay.with_detector(Detector::new(rules, knowledge));
+    }
+    let relay = Arc::new(relay);
     let upstream = match cfg.upstream {
         RelayUpstream::OriginalDestination => "original destination".to_owned(),
         RelayUpstream::Fixed(addr) => addr.to_string(),

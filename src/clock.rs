@@ -22,3 +22,11 @@ pub fn now_system() -> SystemTime {
 pub fn now_monotonic() -> Instant {
     Instant::now()
 }
+
+/// The current wall-clock time in nanoseconds since the Unix epoch (0 before it), the time base
+/// of packet capture timestamps.
+pub fn unix_nanos() -> u64 {
+    now_system()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}

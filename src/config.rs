@@ -18,6 +18,7 @@ mod duration;
 mod firewall;
 mod gateway;
 mod image_delivery;
+pub mod inspect;
 mod join_window;
 mod pnp;
 mod policy_file;
@@ -211,6 +212,8 @@ pub struct GatewayConfig {
     pub director: si_director::DirectorConfig,
     /// How the SMI PnP proxy runs (`[smart_install_proxy]`; used in proxy mode).
     pub smi_proxy: si_proxy::ProxyGatewayConfig,
+    /// Detection rules in the relay and on watched interfaces (`[inspect]`).
+    pub inspect: inspect::InspectConfig,
 }
 
 /// `[firewall]`: whether `ztpgate serve` manages table `inet ztpgate`, and where it steers.

@@ -11,6 +11,7 @@ pub mod dhcp;
 pub mod director;
 pub mod files;
 pub mod listener;
+pub mod live_capture;
 pub mod netlink;
 pub mod pnp;
 pub mod reverse_telnet;

@@ -18,6 +18,8 @@
 
 pub mod auditor;
 pub mod classify;
+pub mod detector;
+pub mod events;
 pub mod finding;
 pub mod flows;
 pub mod ftp;

@@ -83,6 +83,9 @@ pub(super) fn parse(
     let smi_proxy = root.with_section(&mut cx, "smart_install_proxy", |cx, t| {
         crate::config::si_proxy::parse(cx, t, &data_dir)
     });
+    let mut inspect = root.with_section(&mut cx, "inspect", |cx, t| {
+        crate::config::inspect::parse(cx, t, base_dir)
+    });
     let loaded = load_policy(
         &mut cx,
         policy_node.as_ref(),
@@ -105,6 +108,9 @@ pub(super) fn parse(
     }
     root.finish(&mut cx);
     let mut errors = cx.finish();
+    if let Err(rule_errors) = inspect.load_rules() {
+        errors.extend(rule_errors.0);
+    }
     let (policy, policy_path) = match loaded {
         Ok(loaded) => loaded,
         Err(policy_errors) => {
@@ -132,6 +138,7 @@ pub(super) fn parse(
         dhcp,
         director,
         smi_proxy,
+        inspect,
     })
 }
 

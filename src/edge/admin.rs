@@ -50,12 +50,17 @@ pub struct AdminApi {
     pub director: vstack::DirectorView,
     /// The running director (its actions), when `[smart_install_director]` is enabled.
     pub runtime: Option<Arc<crate::edge::director::Director>>,
+    /// Live inspection counters (`GET /metrics`).
+    pub metrics: Arc<crate::edge::live_capture::InspectMetrics>,
 }
 
 impl Handler for AdminApi {
     type Body = Full<Bytes>;
 
     async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<Full<Bytes>> {
+        if req.uri().path() == "/metrics" && matches!(*req.method(), Method::GET | Method::HEAD) {
+            return text(StatusCode::OK, self.metrics.render().await);
+        }
         let operator = operator_name(conn);
         let answer = pnp::route(
             req.method(),
@@ -115,6 +120,17 @@ fn operator_name(conn: &ConnInfo) -> String {
         .first()
         .and_then(|leaf| CertInfo::from_der(leaf).ok())
         .map_or_else(|| "admin".to_owned(), |info| info.subject)
+}
+
+/// A Prometheus text-format body.
+fn text(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = code;
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    resp
 }
 
 fn json<T: serde::Serialize>(code: StatusCode, body: &T) -> Response<Full<Bytes>> {

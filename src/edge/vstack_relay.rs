@@ -31,6 +31,7 @@ use tokio::task::JoinSet;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog};
 use crate::config::{FsyncPolicy, RelayUpstream};
+use crate::inspect::detector::Detector;
 use crate::policy::access::CompiledAccess;
 use crate::proto::vstack::Limits;
 use crate::roles::vstack_guard::{Action, Endpoints, Flow, Guard, Inspection, Outcome};
@@ -78,12 +79,15 @@ pub struct RelayStats {
     pub messages_dropped: AtomicU64,
     /// Bytes forwarded, both directions.
     pub bytes_forwarded: AtomicU64,
+    /// Detection-rule matches recorded.
+    pub detections: AtomicU64,
 }
 
 /// The relay's settings and shared state.
 #[derive(Debug)]
 pub struct VstackRelay {
     policy: CompiledAccess,
+    detector: Option<Detector>,
     limits: Limits,
     idle_timeout: Duration,
     upstream: RelayUpstream,
@@ -126,6 +130,7 @@ impl VstackRelay {
     ) -> Self {
         Self {
             policy,
+            detector: None,
             limits,
             idle_timeout,
             upstream,
@@ -133,6 +138,14 @@ impl VstackRelay {
             group_commit: OnceLock::new(),
             stats: RelayStats::default(),
         }
+    }
+
+    /// Also applies the detection rules of `detector`: each audit record lists the rules its
+    /// message matched (see [`Guard::with_detector`]).
+    #[must_use]
+    pub fn with_detector(mut self, detector: Detector) -> Self {
+        self.detector = Some(detector);
+        self
     }
 
     /// Accepts connections on `listener` (at most `max_connections` at a time; further ones wait
@@ -231,7 +244,8 @@ impl VstackRelay {
         client: &mut TcpStream,
         endpoints: Endpoints,
     ) -> End {
-        let mut guard = Guard::new(&self.policy, endpoints, self.limits);
+        let mut guard =
+            Guard::new(&self.policy, endpoints, self.limits).with_detector(self.detector.as_ref());
         let (mut d_read, mut d_write) = director.split();
         let (mut c_read, mut c_write) = client.split();
         let (mut d_buf, mut c_buf) = (vec![0; READ_CHUNK_BYTES], vec![0; READ_CHUNK_BYTES]);
@@ -310,6 +324,10 @@ impl VstackRelay {
             Outcome::Dropped => &self.stats.messages_dropped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        let detections = u64::try_from(inspection.detections.len()).unwrap_or(u64::MAX);
+        self.stats
+            .detections
+            .fetch_add(detections, Ordering::Relaxed);
         let actor = inspection.src.ip().to_string();
         let entry = match AuditEntry::decision(&inspection.decision, actor, inspection.detail()) {
             Ok(entry) => entry,

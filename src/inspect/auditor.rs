@@ -21,10 +21,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::proto::packet::{self, Packet, Transport, UdpDatagram};
 use crate::proto::pcap::LinkType;
-use crate::proto::vstack::{DecodeError, Direction as VstackDirection, Frame, Kind, Limits};
+use crate::proto::vstack::{DecodeError, Frame, Kind, Limits};
 use crate::rules::{Event, EventKind, RuleSet};
 
 use super::classify::classify;
+use super::events;
 use super::finding::{AuditStats, Finding, Report};
 use super::flows::{Direction, FlowInfo, FlowLimits, FlowTable, LimitError, Segment};
 use super::ftp::{FtpCommand, FtpCommands};
@@ -180,6 +181,20 @@ impl Auditor {
         }
     }
 
+    /// The findings so far, handed over (live capture records them as they come).
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.cx.findings)
+    }
+
+    /// Ends the flows idle since before `now_ns` less the idle timeout (capture time): a live
+    /// capture calls this now and then, since quiet flows get no packet to end them.
+    pub fn expire(&mut self, now_ns: u64) {
+        let cx = &mut self.cx;
+        self.flows.expire(now_ns, &mut |info, state, dir, event| {
+            cx.on_stream(info, state, dir, event)
+        });
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> AuditStats {
         let mut stats = self.cx.stats;
@@ -236,15 +251,6 @@ fn ends(info: &FlowInfo, dir: Direction) -> (SocketAddr, SocketAddr) {
     }
 }
 
-/// An event of `kind` with the flow's addresses and ports.
-fn event(kind: EventKind, src: SocketAddr, dst: SocketAddr) -> Event {
-    Event::new(kind)
-        .with("src", src.ip().to_string())
-        .with("dst", dst.ip().to_string())
-        .with("src_port", src.port())
-        .with("dst_port", dst.port())
-}
-
 impl Context {
     fn on_stream(
         &mut self,
@@ -259,7 +265,7 @@ impl Context {
             self.stats.lost_bytes = self.stats.lost_bytes.saturating_add(missing);
         }
         if let StreamEvent::Conflict { offset, len } = ev {
-            let e = event(EventKind::TcpOverlapConflict, src, dst)
+            let e = events::base(EventKind::TcpOverlapConflict, src, dst)
                 .with("offset", offset)
                 .with("len", len);
             self.emit(&e, ts, src, dst, "tcp");
@@ -314,11 +320,7 @@ impl Context {
         };
         self.speakers
             .connection(info.first_ns, connector.ip(), listener.ip());
-        let k = &self.settings.knowledge;
-        let e = event(EventKind::SmartInstallConnection, connector, listener)
-            .with("source", k.role(connector.ip()).as_str())
-            .with("destination", k.role(listener.ip()).as_str())
-            .with("syn_seen", info.syn_seen);
+        let e = events::si_connection(connector, listener, info.syn_seen, &self.settings.knowledge);
         self.emit(&e, info.first_ns, connector, listener, "tcp");
     }
 
@@ -332,67 +334,22 @@ impl Context {
     fn si_message(&mut self, ts: u64, src: SocketAddr, dst: SocketAddr, frame: &Frame) {
         self.stats.smart_install_messages += 1;
         let m = &frame.message;
-        let h = frame.header;
         // Judged by the body, as the receiver does: a command sent with w0 = 4 is a command.
-        let direction = m.acting_direction();
-        self.speakers.message(ts, src.ip(), dst.ip(), direction);
-        let k = &self.settings.knowledge;
-        let hosts: Vec<String> = m.hosts().into_iter().map(str::to_owned).collect();
-        let sender_role = match direction {
-            VstackDirection::DirectorToClient => "director",
-            VstackDirection::ClientToDirector => "client",
-            VstackDirection::Unknown => "other",
-        };
-        let source = k.role(src.ip());
-        let e = event(EventKind::SmartInstallMessage, src, dst)
-            .with("w0", h.w0)
-            .with("w1", h.w1)
-            .with("type", h.msg_type)
-            .with("length", h.length)
-            .with("bytes", frame.raw.len())
-            .with("kind", m.kind().as_str())
-            .with("sender_role", sender_role)
-            .with("source", source.as_str())
-            .with("destination", k.role(dst.ip()).as_str())
-            .with(
-                "urls",
-                m.urls()
-                    .iter()
-                    .map(|u| u.text().into_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .with(
-                "hosts_allowed",
-                k.hosts_allowed(hosts.iter().map(String::as_str)),
-            )
-            .with("hosts", hosts.clone())
-            .with(
-                "commands",
-                m.commands()
-                    .iter()
-                    .map(|c| c.text().into_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .with(
-                "findings",
-                m.findings()
-                    .iter()
-                    .map(|f| f.code().to_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .with("payload", crate::rules::Value::Bytes(frame.raw.clone()));
+        self.speakers
+            .message(ts, src.ip(), dst.ip(), m.acting_direction());
+        let e = events::si_message(src, dst, frame, &self.settings.knowledge);
         let command = matches!(
             m.kind(),
             Kind::ConfigPush | Kind::ImageUpgrade | Kind::CopyCommands | Kind::Execute
         );
-        if command && direction == VstackDirection::DirectorToClient {
+        if command {
             self.remember(
                 dst.ip(),
                 Trigger {
                     ts_ns: ts,
                     kind: m.kind(),
-                    source,
-                    hosts,
+                    source: self.settings.knowledge.role(src.ip()),
+                    hosts: m.hosts().into_iter().map(str::to_owned).collect(),
                 },
             );
         }
@@ -400,26 +357,7 @@ impl Context {
     }
 
     fn si_error(&mut self, ts: u64, src: SocketAddr, dst: SocketAddr, err: &DecodeError) {
-        let k = &self.settings.knowledge;
-        let mut e = event(EventKind::SmartInstallDecodeError, src, dst)
-            .with("error", err.code())
-            .with("source", k.role(src.ip()).as_str())
-            .with("destination", k.role(dst.ip()).as_str());
-        match *err {
-            DecodeError::Oversized {
-                declared_length, ..
-            } => e.set("declared_length", declared_length),
-            DecodeError::LengthMismatch {
-                msg_type,
-                declared_length,
-                ..
-            } => {
-                e.set("type", msg_type);
-                e.set("declared_length", declared_length);
-            }
-            DecodeError::Truncated { available, .. } => e.set("available", available),
-            DecodeError::TrailingBytes { .. } => {}
-        }
+        let e = events::si_decode_error(src, dst, err, &self.settings.knowledge);
         self.emit(&e, ts, src, dst, "tcp");
     }
 
@@ -457,7 +395,7 @@ impl Context {
             .get(&client)
             .filter(|t| ts >= t.ts_ns && ts - t.ts_ns <= window);
         let server_text = server.to_string();
-        let mut e = event(EventKind::TftpRequest, src, dst)
+        let mut e = events::base(EventKind::TftpRequest, src, dst)
             .with("opcode", opcode)
             .with("filename", request.filename.clone())
             .with("mode", request.mode.as_str())
@@ -516,7 +454,7 @@ impl Context {
     ) {
         self.stats.http_requests += 1;
         let path = r.path();
-        let e = event(EventKind::HttpRequest, src, dst)
+        let e = events::base(EventKind::HttpRequest, src, dst)
             .with("method", r.method.clone())
             .with("path", path)
             .with("host", r.host.clone().unwrap_or_default())
@@ -539,7 +477,7 @@ impl Context {
             flow.udis.push(udi.clone());
         }
         if let Some(previous) = previous {
-            let e = event(EventKind::PnpUdiChange, src, dst)
+            let e = events::base(EventKind::PnpUdiChange, src, dst)
                 .with("previous_udi", previous)
                 .with("udi", udi)
                 .with("udis", flow.udis.len());
@@ -566,7 +504,7 @@ impl Context {
         let progress = f.feed(bytes, &mut commands);
         for c in commands {
             self.stats.ftp_commands += 1;
-            let e = event(EventKind::FtpCommand, src, dst)
+            let e = events::base(EventKind::FtpCommand, src, dst)
                 .with("file_class", classify(&c.argument).as_str())
                 .with("command", c.command)
                 .with("argument", c.argument);

@@ -25,6 +25,7 @@ mod tests;
 
 use std::net::SocketAddr;
 
+use crate::inspect::detector::{Detection, Detector};
 use crate::policy::access::{AccessVerdict, CompiledAccess, MessageKind, SmartInstallEvent};
 use crate::policy::{Area, Decision, Mode, RuleRef};
 use crate::proto::vstack::{DecodeError, Decoded, Finding, Frame, Limits, StreamDecoder};
@@ -99,9 +100,12 @@ impl Endpoints {
 #[derive(Debug)]
 pub struct Guard<'p> {
     policy: &'p CompiledAccess,
+    detector: Option<&'p Detector>,
     endpoints: Endpoints,
     to_client: StreamDecoder,
     to_director: StreamDecoder,
+    /// Whether the connection's own detections were attached to a verdict yet.
+    connection_reported: bool,
     closed: bool,
 }
 
@@ -115,11 +119,22 @@ impl<'p> Guard<'p> {
     pub fn new(policy: &'p CompiledAccess, endpoints: Endpoints, limits: Limits) -> Self {
         Self {
             policy,
+            detector: None,
             endpoints,
             to_client: StreamDecoder::new(limits),
             to_director: StreamDecoder::new(limits),
+            connection_reported: false,
             closed: false,
         }
+    }
+
+    /// Also applies the detection rules of `detector` to every message and decode error; the
+    /// rules matched (and, on the first verdict, those the connection itself matched) are
+    /// recorded in the verdict's [`Inspection::detections`]. They inform; the policy decides.
+    #[must_use]
+    pub fn with_detector(mut self, detector: Option<&'p Detector>) -> Self {
+        self.detector = detector;
+        self
     }
 
     /// Whether the connection was reset; the guard then ignores all input.
@@ -146,8 +161,18 @@ impl<'p> Guard<'p> {
         loop {
             let inspection = match self.decoder_mut(flow).decode(&mut input) {
                 Ok(Decoded::NeedMore { .. }) => break,
-                Ok(Decoded::Frame(frame)) => self.inspect(flow, &frame),
-                Err(err) => self.decode_denial(flow, &err),
+                Ok(Decoded::Frame(frame)) => {
+                    let mut inspection = self.inspect(flow, &frame);
+                    self.detect(&mut inspection, |d, src, dst| d.message(src, dst, &frame));
+                    inspection
+                }
+                Err(err) => {
+                    let mut inspection = self.decode_denial(flow, &err);
+                    self.detect(&mut inspection, |d, src, dst| {
+                        d.decode_error(src, dst, &err)
+                    });
+                    inspection
+                }
             };
             if inspection.outcome == Outcome::Forwarded {
                 if let Some(raw) = &inspection.raw {
@@ -176,10 +201,33 @@ impl<'p> Guard<'p> {
             Ok(()) => Vec::new(),
             Err(err) => {
                 self.closed = true;
-                let inspection = self.decode_denial(flow, &err);
+                let mut inspection = self.decode_denial(flow, &err);
+                self.detect(&mut inspection, |d, src, dst| {
+                    d.decode_error(src, dst, &err)
+                });
                 vec![Action::Audit(Box::new(inspection)), Action::Reset]
             }
         }
+    }
+
+    /// Attaches the detector's findings on this verdict (`rules`), preceded on the first verdict
+    /// by those on the connection itself.
+    fn detect(
+        &mut self,
+        inspection: &mut Inspection,
+        rules: impl FnOnce(&Detector, SocketAddr, SocketAddr) -> Vec<Detection>,
+    ) {
+        let Some(detector) = self.detector else {
+            return;
+        };
+        if !self.connection_reported {
+            self.connection_reported = true;
+            let e = self.endpoints;
+            inspection.detections = detector.connection(e.director, e.client);
+        }
+        inspection
+            .detections
+            .extend(rules(detector, inspection.src, inspection.dst));
     }
 
     fn decoder(&self, flow: Flow) -> &StreamDecoder {

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 
+use crate::inspect::detector::Detection;
 use crate::policy::access::{AccessVerdict, MessageKind};
 use crate::policy::{Decision, Mode, RuleRef};
 use crate::proto::vstack::{DecodeError, Frame, Kind, Message, W0_CLIENT};
@@ -51,6 +52,9 @@ pub struct Inspection {
     pub decision: Decision<AccessVerdict>,
     /// What the edge does with the message.
     pub outcome: Outcome,
+    /// Detection rules the message (or the connection, on its first verdict) matched; empty
+    /// when the relay runs without rules.
+    pub detections: Vec<Detection>,
     /// The message bytes (`None` for input that did not decode); forwarded verbatim when allowed.
     pub raw: Option<Vec<u8>>,
 }
@@ -81,6 +85,7 @@ impl Inspection {
             findings: m.findings().iter().map(ToString::to_string).collect(),
             decision: undecided(),
             outcome: Outcome::Dropped,
+            detections: Vec::new(),
             raw: Some(frame.raw.clone()),
         }
     }
@@ -106,6 +111,7 @@ impl Inspection {
             findings: vec![err.to_string()],
             decision: undecided(),
             outcome: Outcome::Dropped,
+            detections: Vec::new(),
             raw: None,
         }
     }
@@ -136,6 +142,7 @@ impl Inspection {
             "commands": self.commands,
             "findings": self.findings,
             "outcome": self.outcome,
+            "detections": self.detections,
             "bytes": self.raw.as_ref().map(Vec::len),
         })
     }

