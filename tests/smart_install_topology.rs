@@ -575,12 +575,12 @@ const OUTSIDE: Expected = Expected {
         // (Step 2's probe of the relay's own port, 10.77.1.1:14786, is not on Smart Install's
         // port: no finding.)
     ],
-    // Connection attempts only: the attacker opened them; the switch, never reached, still
-    // counts as having accepted them (the speaker table counts attempts, answered or not).
+    // Connection attempts only: the attacker opened them; the switch, never reached, answered
+    // none of them.
     speakers: &[
-        ("10.77.2.10", "listener"),
+        ("10.77.2.10", "target"),
         ("10.77.3.66", "connector"),
-        ("fd77:2::10", "listener"),
+        ("fd77:2::10", "target"),
         ("fd77:3::66", "connector"),
     ],
     messages: 0..=0,

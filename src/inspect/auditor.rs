@@ -319,8 +319,8 @@ impl Context {
             (info.responder, info.initiator)
         };
         self.speakers
-            .connection(info.first_ns, connector.ip(), listener.ip());
-        let e = events::si_connection(connector, listener, info.syn_seen, &self.settings.knowledge);
+            .connection(info.first_ns, connector.ip(), listener.ip(), info.accepted);
+        let e = events::si_connection(connector, listener, info.into(), &self.settings.knowledge);
         self.emit(&e, info.first_ns, connector, listener, "tcp");
     }
 

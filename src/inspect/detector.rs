@@ -51,12 +51,16 @@ impl Detector {
             .collect()
     }
 
-    /// A connection from `connector` to the Smart Install listener `listener`.
+    /// An accepted connection from `connector` to the Smart Install listener `listener`.
     pub fn connection(&self, connector: SocketAddr, listener: SocketAddr) -> Vec<Detection> {
+        let seen = events::ConnectionSeen {
+            syn_seen: true,
+            accepted: true,
+        };
         self.detect(&events::si_connection(
             connector,
             listener,
-            true,
+            seen,
             &self.knowledge,
         ))
     }

@@ -11,6 +11,7 @@ use core::net::SocketAddr;
 use crate::proto::vstack::{DecodeError, Direction, Frame};
 use crate::rules::{Event, EventKind, Value};
 
+use super::flows::FlowInfo;
 use super::knowledge::Knowledge;
 
 /// An event of `kind` with the endpoints' addresses and ports.
@@ -22,17 +23,37 @@ pub fn base(kind: EventKind, src: SocketAddr, dst: SocketAddr) -> Event {
         .with("dst_port", dst.port())
 }
 
-/// A TCP connection to a Smart Install listener (`smart_install.connection`).
+/// A TCP connection (or attempt) to port 4786 (`smart_install.connection`); `syn_seen` and
+/// `accepted` as in [`super::flows::FlowInfo`].
 pub fn si_connection(
     connector: SocketAddr,
     listener: SocketAddr,
-    syn_seen: bool,
+    seen: ConnectionSeen,
     k: &Knowledge,
 ) -> Event {
     base(EventKind::SmartInstallConnection, connector, listener)
         .with("source", k.role(connector.ip()).as_str())
         .with("destination", k.role(listener.ip()).as_str())
-        .with("syn_seen", syn_seen)
+        .with("syn_seen", seen.syn_seen)
+        .with("accepted", seen.accepted)
+}
+
+/// What was seen of a connection's opening.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionSeen {
+    /// The handshake's SYN or SYN-ACK was seen.
+    pub syn_seen: bool,
+    /// The listener answered (SYN-ACK or data).
+    pub accepted: bool,
+}
+
+impl From<&FlowInfo> for ConnectionSeen {
+    fn from(info: &FlowInfo) -> Self {
+        Self {
+            syn_seen: info.syn_seen,
+            accepted: info.accepted,
+        }
+    }
 }
 
 /// One decoded Smart Install message from `src` to `dst` (`smart_install.message`). The sender's

@@ -93,6 +93,9 @@ pub struct FlowInfo {
     pub responder: SocketAddr,
     /// Whether the roles come from a SYN or SYN-ACK (else from the first sender).
     pub syn_seen: bool,
+    /// Whether the responder accepted the connection: it sent a SYN-ACK or data (also true for
+    /// a connection picked up mid-stream). A SYN answered by nothing, or by a reset, is not.
+    pub accepted: bool,
     /// Capture time of the first segment.
     pub first_ns: u64,
     /// Capture time of the latest segment.
@@ -334,6 +337,8 @@ impl<S> FlowTable<S> {
             initiator,
             responder,
             syn_seen: flags.contains(TcpFlags::SYN),
+            accepted: !flags.contains(TcpFlags::SYN)
+                || flags.contains(TcpFlags::SYN | TcpFlags::ACK),
             first_ns: now_ns,
             last_ns: now_ns,
         };
@@ -388,6 +393,11 @@ impl<S> FlowTable<S> {
         } else {
             Direction::FromResponder
         };
+        if dir == Direction::FromResponder
+            && (seg.flags.contains(TcpFlags::SYN | TcpFlags::ACK) || !seg.payload.is_empty())
+        {
+            flow.info.accepted = true;
+        }
         let Flow {
             info,
             state,

@@ -3,7 +3,7 @@
 //! listened on 4786. The role follows from replies (smart-install.md §9(c)): a host that sends
 //! client replies is a client; one that sends director messages is a director (configured) or
 //! director-like (not configured, or no list given); one that only accepted connections is a
-//! listener.
+//! listener, one that was only sent connection attempts it never answered is a target.
 //!
 //! Bounded: at most [`MAX_SPEAKERS`] addresses and [`MAX_PEERS`] peers each are kept.
 //!
@@ -26,7 +26,8 @@ pub const MAX_PEERS: usize = 32;
 pub struct Speaker {
     /// The address.
     pub address: String,
-    /// `client`, `director`, `director-like`, `listener` or `client+director-like`.
+    /// `client`, `director`, `director-like`, `client+director-like`, `listener`, `target` or
+    /// `connector`.
     pub role: String,
     /// Whether it is a configured director (`None`: no list given).
     pub configured_director: Option<bool>,
@@ -38,6 +39,8 @@ pub struct Speaker {
     pub received: u64,
     /// Connections accepted on 4786.
     pub accepted: u64,
+    /// Connection attempts to its 4786 it never answered (dropped SYNs, resets).
+    pub unanswered: u64,
     /// Connections opened to a 4786 listener.
     pub opened: u64,
     /// Addresses it exchanged messages or connections with (at most [`MAX_PEERS`]).
@@ -73,14 +76,18 @@ impl Speakers {
         }
     }
 
-    /// A connection from `connector` to the 4786 listener `listener` at `ts_ns`.
-    pub fn connection(&mut self, ts_ns: u64, connector: IpAddr, listener: IpAddr) {
+    /// A connection from `connector` to port 4786 of `listener` at `ts_ns`, `accepted` or not.
+    pub fn connection(&mut self, ts_ns: u64, connector: IpAddr, listener: IpAddr, accepted: bool) {
         if let Some(c) = self.entry(connector, ts_ns) {
             c.opened += 1;
             add_peer(c, listener);
         }
         if let Some(l) = self.entry(listener, ts_ns) {
-            l.accepted += 1;
+            if accepted {
+                l.accepted += 1;
+            } else {
+                l.unanswered += 1;
+            }
             add_peer(l, connector);
         }
     }
@@ -107,6 +114,7 @@ impl Speakers {
                     (false, true) => director.to_owned(),
                     (false, false) if role == Role::Director => "director".to_owned(),
                     (false, false) if s.accepted > 0 => "listener".to_owned(),
+                    (false, false) if s.unanswered > 0 => "target".to_owned(),
                     (false, false) => "connector".to_owned(),
                 };
                 s
@@ -150,10 +158,10 @@ mod tests {
             "198.51.100.9".parse().unwrap(),
         );
         let mut s = Speakers::default();
-        s.connection(1, d, c);
+        s.connection(1, d, c, true);
         s.message(1, d, c, Direction::DirectorToClient);
         s.message(2, c, d, Direction::ClientToDirector);
-        s.connection(3, x, c);
+        s.connection(3, x, c, true);
         s.message(3, x, c, Direction::DirectorToClient);
         let mut k = Knowledge::none();
         k.add_directors(&AddrSet(vec!["192.0.2.1/32".parse().unwrap()]));
@@ -174,5 +182,28 @@ mod tests {
             (2, 2, 2)
         );
         assert_eq!((client.first_ns, client.last_ns), (1, 3));
+    }
+
+    #[test]
+    fn unanswered_attempts_make_a_target_not_a_listener() {
+        let (x, c, l): (IpAddr, IpAddr, IpAddr) = (
+            "198.51.100.9".parse().unwrap(),
+            "192.0.2.2".parse().unwrap(),
+            "192.0.2.3".parse().unwrap(),
+        );
+        let mut s = Speakers::default();
+        s.connection(1, x, c, false);
+        s.connection(2, x, c, false);
+        s.connection(3, x, l, true);
+        let table = s.finish(&Knowledge::none());
+        let get = |a: &str| table.iter().find(|s| s.address == a).unwrap();
+        assert_eq!(get("192.0.2.2").role, "target");
+        assert_eq!(
+            (get("192.0.2.2").accepted, get("192.0.2.2").unanswered),
+            (0, 2)
+        );
+        assert_eq!(get("192.0.2.3").role, "listener");
+        assert_eq!(get("198.51.100.9").role, "connector");
+        assert_eq!(get("198.51.100.9").opened, 3);
     }
 }

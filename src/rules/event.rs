@@ -169,8 +169,12 @@ const SMART_INSTALL_DECODE_ERROR: &[(&str, FieldType)] = &[
     ("destination", Text),
 ];
 
-const SMART_INSTALL_CONNECTION: &[(&str, FieldType)] =
-    &[("source", Text), ("destination", Text), ("syn_seen", Bool)];
+const SMART_INSTALL_CONNECTION: &[(&str, FieldType)] = &[
+    ("source", Text),
+    ("destination", Text),
+    ("syn_seen", Bool),
+    ("accepted", Bool),
+];
 
 const TFTP_REQUEST: &[(&str, FieldType)] = &[
     ("opcode", Text),

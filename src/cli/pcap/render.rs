@@ -100,8 +100,15 @@ pub(super) fn text(file: &str, report: &Report) -> String {
     if !report.speakers.is_empty() {
         let _ = writeln!(
             out,
-            "  {:<40} {:<22} {:>9} {:>9} {:>9} {:>8} {:>6}  peers",
-            "address", "role", "director", "sent d/c", "received", "accepted", "opened"
+            "  {:<40} {:<22} {:>9} {:>9} {:>9} {:>8} {:>10} {:>6}  peers",
+            "address",
+            "role",
+            "director",
+            "sent d/c",
+            "received",
+            "accepted",
+            "unanswered",
+            "opened"
         );
     }
     for sp in &report.speakers {
@@ -113,13 +120,14 @@ pub(super) fn text(file: &str, report: &Report) -> String {
         let peers: Vec<&str> = sp.peers.iter().map(String::as_str).collect();
         let _ = writeln!(
             out,
-            "  {:<40} {:<22} {:>9} {:>9} {:>9} {:>8} {:>6}  {}",
+            "  {:<40} {:<22} {:>9} {:>9} {:>9} {:>8} {:>10} {:>6}  {}",
             sp.address,
             sp.role,
             configured,
             format!("{}/{}", sp.director_messages, sp.client_messages),
             sp.received,
             sp.accepted,
+            sp.unanswered,
             sp.opened,
             peers.join(" ")
         );

@@ -359,3 +359,32 @@ fn out_of_order_and_retransmitted_segments_still_decode() {
     );
     assert_eq!(report.stats.smart_install_messages, 1);
 }
+
+#[test]
+fn a_dropped_syn_is_an_unanswered_attempt() {
+    let mut feed = Feed::new(knowledge());
+    let mut c = TcpConversation::new(
+        FrameSpec::new(Framing::Ethernet),
+        addr(ATTACKER),
+        addr(CLIENT),
+    );
+    let syn = c.handshake().remove(0);
+    feed.frames(vec![syn.clone(), syn]);
+    feed.connection(DIRECTOR, CLIENT, &corpus(Mode::Test), &PROBE_REPLY);
+    let report = feed.report();
+    let attempt = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "si-non-director")
+        .unwrap();
+    assert_eq!(attempt.facts["accepted"], false);
+    assert_eq!(attempt.facts["syn_seen"], true);
+    let switch = report
+        .speakers
+        .iter()
+        .find(|s| s.address == "192.0.2.2")
+        .unwrap();
+    // It answered the director, not the attacker.
+    assert_eq!((switch.accepted, switch.unanswered), (1, 1));
+    assert_eq!(switch.role, "client");
+}

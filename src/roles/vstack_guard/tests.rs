@@ -354,7 +354,11 @@ fn detections_name_the_rules_each_verdict_matched() {
     let audit = audits(&actions);
     assert_eq!(
         detected(audit[0]),
-        ["si-non-director", "si-get-config", "si-url-host-not-allowed"]
+        [
+            "si-non-director",
+            "si-get-config",
+            "si-url-host-not-allowed"
+        ]
     );
     let detail = audit[0].detail();
     assert_eq!(detail["detections"][1]["rule"], "si-get-config");
