@@ -325,10 +325,10 @@ fn detail_names_every_audit_field() {
     assert_eq!(detail["urls"][0], "tftp://127.0.0.1/backup.cfg");
 }
 
-fn lab_detector() -> crate::inspect::detector::Detector {
+fn lab_detector() -> Detector {
     use crate::inspect::knowledge::Knowledge;
     let policy = crate::config::lab_default().policy;
-    crate::inspect::detector::Detector::new(
+    Detector::new(
         crate::config::rules::builtin().unwrap(),
         Knowledge::from_policy(&policy.smart_install),
     )
