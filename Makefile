@@ -43,7 +43,7 @@ bench-tftp: deps
 
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
 # Ten minutes per target; FUZZ_TARGETS="vstack_decode" runs one.
-FUZZ_TARGETS ?= pnp_parse vstack_decode show_version telnet
+FUZZ_TARGETS ?= pnp_parse vstack_decode show_version telnet capture_audit
 FUZZ_SECONDS ?= 600
 fuzz:
 	cd fuzz && for t in $(FUZZ_TARGETS); do \

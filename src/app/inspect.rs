@@ -85,7 +85,10 @@ pub(super) fn start(
             }
         }
         flag.store(true, Ordering::Relaxed);
-        for thread in threads {
+        for (_, breaker) in &threads {
+            breaker.breakloop();
+        }
+        for (thread, _) in threads {
             match tokio::task::spawn_blocking(move || thread.join()).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(err))) => tracing::error!(%err, "live inspection stopped"),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use pcap::{Active, Capture};
+use pcap::{Active, BreakLoop, Capture};
 use tokio::sync::mpsc;
 
 use crate::inspect::auditor::Auditor;
@@ -108,6 +108,8 @@ impl LiveCapture {
             .map_err(open)?
             .snaplen(snaplen)
             .timeout(READ_TIMEOUT_MS)
+            // Each packet is handed over at once, not when a kernel block fills up.
+            .immediate_mode(true)
             .buffer_size(BUFFER_BYTES)
             .promisc(settings.promiscuous)
             .open()
@@ -146,6 +148,8 @@ impl LiveCapture {
                     ts
                 }
                 Err(pcap::Error::TimeoutExpired) => crate::clock::unix_nanos(),
+                // What a read returns after `pcap_breakloop` (see [`Self::spawn`]).
+                Err(pcap::Error::NoMorePackets) => break,
                 Err(source) => {
                     result = Err(CaptureError::Read {
                         interface: self.interface.to_string(),
@@ -168,13 +172,17 @@ impl LiveCapture {
         result
     }
 
-    /// Runs the capture on its own thread; set `stop` to end it.
+    /// Runs the capture on its own thread. To end it, set `stop`, then call
+    /// [`BreakLoop::breakloop`] on the returned handle: libpcap on Linux may keep waiting in
+    /// a read past its timeout while no packet comes, and only the break wakes it.
     pub fn spawn(
-        self,
+        mut self,
         stop: Arc<AtomicBool>,
         sink: mpsc::Sender<LiveFinding>,
-    ) -> JoinHandle<Result<(), CaptureError>> {
-        std::thread::spawn(move || self.run(&stop, &sink))
+    ) -> (JoinHandle<Result<(), CaptureError>>, BreakLoop) {
+        let breaker = self.capture.breakloop_handle();
+        let thread = std::thread::spawn(move || self.run(&stop, &sink));
+        (thread, breaker)
     }
 
     /// Copies the auditor's and libpcap's counters into the metrics.
