@@ -183,7 +183,7 @@ pub fn run(capture: CaptureInfo, opts: &MeasureOptions) -> Result<PcapAuditRepor
             .map(OsString::from),
     );
     ztpgate_args.extend(knowledge_args().into_iter().map(OsString::from));
-    let file: OsString = path.clone().into_os_string();
+    let file: OsString = path.into_os_string();
     let mut tools = vec![
         Slot::new(
             "ztpgate",

@@ -98,7 +98,7 @@ fn tool_line(t: &ToolReport) -> String {
     };
     let rss = m
         .peak_rss_kib
-        .map_or("-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+        .map_or_else(|| "-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
     format!(
         "{:<8} {:>9.3} {:>9.3} {:>9.3} {:>9.1} {:>13} {:>9}  {}\n",
         t.name,
