@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test deps build lint bench bench-pnp bench-relay bench-tftp fuzz clean
+.PHONY: run test deps build lint bench bench-pnp bench-relay bench-tftp bench-pcap fuzz clean
 
 run: deps
 	$(CARGO) build --release --locked
@@ -40,6 +40,13 @@ bench-relay: deps
 # blksize 1468, windowsize 16 and 1, three runs each (about a minute). Options: scripts/bench-tftp.sh.
 bench-tftp: deps
 	./scripts/bench-tftp.sh
+
+# Capture audit: `ztpgate pcap audit` against tshark and tcpdump on a generated 1 GiB capture in a
+# private temp dir, three runs each, warm cache (about two minutes, mostly tshark). Options:
+# PCAP_BENCH_ARGS="--size 256MiB --runs 5 --format pcapng --json".
+PCAP_BENCH_ARGS ?=
+bench-pcap: deps
+	$(CARGO) run --release --locked -- bench pcap-audit $(PCAP_BENCH_ARGS)
 
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`.
 # Ten minutes per target; FUZZ_TARGETS="vstack_decode" runs one.

@@ -12,6 +12,7 @@ packages=(
   tftpd-hpa                             # real TFTP server for the emulated switch
   python3                               # TCP listener/client in tests/firewall_netns.rs
   tshark                                # independent CDP dissector (tests/cdp_fixtures.rs)
+  time                                  # GNU time: peak RSS of the readers in bench pcap-audit
 )
 
 missing=()

@@ -1,7 +1,8 @@
 //! Benchmarks behind `ztpgate bench`: synthetic but realistic policies, pre-generated events, and
 //! single-threaded decision loops timed with [`crate::clock::now_monotonic`] (`bench policy`);
-//! the load driver for PnP servers ([`pnp`], `bench pnp`); and the Smart Install relay benchmark
-//! ([`vstack`], `bench vstack-relay`).
+//! the load driver for PnP servers ([`pnp`], `bench pnp`); the Smart Install relay benchmark
+//! ([`vstack`], `bench vstack-relay`); and `ztpgate pcap audit` against tshark and tcpdump on a
+//! generated capture ([`pcap_audit`], `bench pcap-audit`).
 //!
 //! Inputs: only the benchmark parameters. Policies and events come from a fixed-seed xorshift
 //! generator, so two runs measure the same work. Figures are recorded in `docs/benchmarks.md`.
@@ -22,6 +23,7 @@ pub use self::synthetic::{
 
 pub mod dhcp;
 pub mod director;
+pub mod pcap_audit;
 pub mod pnp;
 mod private_dir;
 pub mod smi_proxy;
@@ -205,7 +207,7 @@ fn verdict_mix<'a>(verdicts: impl Iterator<Item = &'a str>) -> String {
     parts.join(", ")
 }
 
-fn group_digits(n: u64) -> String {
+pub(crate) fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

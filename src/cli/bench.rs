@@ -1,12 +1,14 @@
 //! `ztpgate bench policy [--rules N] [--seconds S] [--json]`: decision rates of the policy layer,
 //! measured on one thread (see [`crate::bench`]); `ztpgate bench pnp …`: the PnP server load
 //! driver ([`pnp`]); `ztpgate bench vstack-relay …`: the Smart Install relay benchmark
-//! ([`vstack`]).
+//! ([`vstack`]); `ztpgate bench pcap-audit …`: the capture audit against tshark and tcpdump
+//! ([`pcap_audit`]).
 //!
 //! Inputs: command-line arguments only (validated here and in [`pnp`]).
 
 pub mod dhcp;
 pub mod director;
+pub mod pcap_audit;
 pub mod pnp;
 pub mod smi_proxy;
 pub mod vstack;
@@ -42,6 +44,10 @@ pub enum BenchCommand {
     /// (0-byte image, config, finish), gateway and emulated switches in this process on
     /// loopback; wall time, per-client percentiles, memory. Build with --release.
     SmiProxy(smi_proxy::SmiProxyArgs),
+    /// `pcap audit` against tshark and tcpdump: writes a realistic mixed capture (default
+    /// 1 GiB) and reports wall time, MB/s and peak RSS of each, warm cache, median of --runs.
+    /// Build with --release.
+    PcapAudit(pcap_audit::PcapAuditArgs),
 }
 
 /// Arguments of `bench policy`.
@@ -67,6 +73,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
         BenchCommand::Dhcp(args) => dhcp::run(&args),
         BenchCommand::Director(args) => director::run(&args),
         BenchCommand::SmiProxy(args) => smi_proxy::run(&args),
+        BenchCommand::PcapAudit(args) => pcap_audit::run(&args),
     }
 }
 

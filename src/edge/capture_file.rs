@@ -8,6 +8,7 @@
 //! are the parser's. A file that ends inside a record is an error naming its offset, returned
 //! after every complete record before it has been delivered.
 
+pub mod read_ahead;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +16,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use self::read_ahead::ReadAhead;
 use crate::proto::pcap::{CaptureError, CaptureLimits, CaptureParser, Format, Parsed, Record};
 
 /// Initial buffer size and preferred read size.
@@ -82,20 +84,24 @@ impl CaptureFile<File> {
 }
 
 impl CaptureFile<Box<dyn Read + Send>> {
-    /// Opens `path`, or standard input when `path` is `-`.
+    /// Opens `path`, or standard input when `path` is `-`, read ahead on a thread of its own
+    /// ([`read_ahead`]).
     ///
     /// # Errors
-    /// [`CaptureFileError::Open`] when the file cannot be opened.
+    /// [`CaptureFileError::Open`] when the file cannot be opened or the read-ahead thread cannot
+    /// start.
     pub fn open_or_stdin(path: &Path, limits: CaptureLimits) -> Result<Self, CaptureFileError> {
-        let reader: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(io::stdin())
-        } else {
-            Box::new(File::open(path).map_err(|source| CaptureFileError::Open {
-                path: path.to_owned(),
-                source,
-            })?)
+        let open_error = |source| CaptureFileError::Open {
+            path: path.to_owned(),
+            source,
         };
-        Ok(Self::from_reader(reader, limits))
+        let reader = if path == Path::new("-") {
+            ReadAhead::new(io::stdin())
+        } else {
+            ReadAhead::new(File::open(path).map_err(open_error)?)
+        }
+        .map_err(open_error)?;
+        Ok(Self::from_reader(Box::new(reader), limits))
     }
 }
 

@@ -39,8 +39,11 @@ mod lru;
 #[cfg(test)]
 mod tests;
 
-use core::net::SocketAddr;
+use core::hash::{Hash, Hasher};
+use core::net::{IpAddr, SocketAddr};
 use std::collections::HashMap;
+
+use foldhash::quality::RandomState;
 
 use super::reassembly::{
     CloseKind, DEFAULT_HISTORY_BYTES, Interest, ReassemblyLimits, StreamEvent, StreamReassembler,
@@ -175,7 +178,9 @@ pub struct FlowStats {
 #[derive(Debug)]
 pub struct FlowTable<S> {
     limits: FlowLimits,
-    index: HashMap<FlowKey, usize>,
+    /// Keyed by a per-table random seed: keys are attacker-chosen, so collisions must not be
+    /// predictable (HashDoS).
+    index: HashMap<FlowKey, usize, RandomState>,
     flows: Lru<Flow<S>>,
     next_id: u64,
     stats: FlowStats,
@@ -191,7 +196,7 @@ impl<S> FlowTable<S> {
         }
         Ok(Self {
             limits,
-            index: HashMap::new(),
+            index: HashMap::with_hasher(RandomState::default()),
             flows: Lru::new(),
             next_id: 0,
             stats: FlowStats::default(),
@@ -473,8 +478,24 @@ impl<S> FlowTable<S> {
 }
 
 /// The unordered endpoint pair of a flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FlowKey(SocketAddr, SocketAddr);
+
+impl Hash for FlowKey {
+    /// Two integer writes per endpoint (address bits; family and port) instead of the derived
+    /// field-by-field hashing of `SocketAddr`. Equal keys have equal addresses and ports, so they
+    /// hash alike.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for end in [self.0, self.1] {
+            let (bits, family) = match end.ip() {
+                IpAddr::V4(a) => (u128::from(a.to_bits()), 4u64),
+                IpAddr::V6(a) => (a.to_bits(), 6u64),
+            };
+            state.write_u128(bits);
+            state.write_u64(family << 16 | u64::from(end.port()));
+        }
+    }
+}
 
 impl FlowKey {
     fn new(a: SocketAddr, b: SocketAddr) -> Self {

@@ -670,8 +670,12 @@ impl StreamReassembler {
         ControlFlow::Continue(())
     }
 
+    /// Frees the buffers; cheap when they are already empty (called for every segment of an
+    /// ignored flow).
     fn release(&mut self) {
-        self.buffer = BTreeMap::new();
+        if !self.buffer.is_empty() {
+            self.buffer = BTreeMap::new();
+        }
         self.stats.buffered = 0;
         self.history.release();
     }

@@ -1,6 +1,10 @@
 //! A slab of values threaded on a doubly linked list in order of last use, so that touching a
 //! value, finding the least recently used one and removing any one are all O(1).
 //!
+//! The links live in their own compact array, apart from the values: touching a value rewrites
+//! its neighbours' links, and with large values scattered over the slab those neighbours would
+//! each be a cache miss.
+//!
 //! Inputs: slot indices handed out by [`Lru::insert`] and kept by the owner; a stale or unknown
 //! index is answered with `None` or ignored, never a panic. The slab never holds more slots
 //! than the most values alive at once.
@@ -10,17 +14,24 @@ mod tests;
 
 const NIL: usize = usize::MAX;
 
-#[derive(Debug)]
-struct Slot<T> {
-    value: Option<T>,
+/// The neighbours of a slot on the list.
+#[derive(Clone, Copy, Debug)]
+struct Link {
     prev: usize,
     next: usize,
 }
 
+const UNLINKED: Link = Link {
+    prev: NIL,
+    next: NIL,
+};
+
 /// Values in order of last use: the front is the least recently used.
 #[derive(Debug)]
 pub(super) struct Lru<T> {
-    slots: Vec<Slot<T>>,
+    /// The values by slot; `links` has the same length.
+    values: Vec<Option<T>>,
+    links: Vec<Link>,
     free: Vec<usize>,
     head: usize,
     tail: usize,
@@ -30,7 +41,8 @@ pub(super) struct Lru<T> {
 impl<T> Lru<T> {
     pub(super) fn new() -> Self {
         Self {
-            slots: Vec::new(),
+            values: Vec::new(),
+            links: Vec::new(),
             free: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -44,21 +56,20 @@ impl<T> Lru<T> {
 
     /// Stores `value` as the most recently used and returns its slot index.
     pub(super) fn insert(&mut self, value: T) -> usize {
-        let slot = Slot {
-            value: Some(value),
-            prev: NIL,
-            next: NIL,
-        };
         let index = match self.free.pop() {
             Some(index) => {
-                if let Some(s) = self.slots.get_mut(index) {
-                    *s = slot;
+                if let Some(v) = self.values.get_mut(index) {
+                    *v = Some(value);
+                }
+                if let Some(l) = self.links.get_mut(index) {
+                    *l = UNLINKED;
                 }
                 index
             }
             None => {
-                self.slots.push(slot);
-                self.slots.len() - 1
+                self.values.push(Some(value));
+                self.links.push(UNLINKED);
+                self.values.len() - 1
             }
         };
         self.len += 1;
@@ -68,7 +79,7 @@ impl<T> Lru<T> {
 
     /// Removes and returns the value at `index`.
     pub(super) fn remove(&mut self, index: usize) -> Option<T> {
-        let value = self.slots.get_mut(index)?.value.take()?;
+        let value = self.values.get_mut(index)?.take()?;
         self.unlink(index);
         self.free.push(index);
         self.len -= 1;
@@ -91,24 +102,24 @@ impl<T> Lru<T> {
 
     /// Every value, in slot order.
     pub(super) fn values(&self) -> impl Iterator<Item = &T> {
-        self.slots.iter().filter_map(|s| s.value.as_ref())
+        self.values.iter().filter_map(Option::as_ref)
     }
 
     pub(super) fn get(&self, index: usize) -> Option<&T> {
-        self.slots.get(index)?.value.as_ref()
+        self.values.get(index)?.as_ref()
     }
 
     pub(super) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        self.slots.get_mut(index)?.value.as_mut()
+        self.values.get_mut(index)?.as_mut()
     }
 
     fn link_back(&mut self, index: usize) {
         let tail = self.tail;
-        if let Some(s) = self.slots.get_mut(index) {
-            s.prev = tail;
-            s.next = NIL;
+        if let Some(l) = self.links.get_mut(index) {
+            l.prev = tail;
+            l.next = NIL;
         }
-        match self.slots.get_mut(tail) {
+        match self.links.get_mut(tail) {
             Some(t) => t.next = index,
             None => self.head = index,
         }
@@ -116,21 +127,19 @@ impl<T> Lru<T> {
     }
 
     fn unlink(&mut self, index: usize) {
-        let Some(s) = self.slots.get(index) else {
+        let Some(&Link { prev, next }) = self.links.get(index) else {
             return;
         };
-        let (prev, next) = (s.prev, s.next);
-        match self.slots.get_mut(prev) {
+        match self.links.get_mut(prev) {
             Some(p) => p.next = next,
             None => self.head = next,
         }
-        match self.slots.get_mut(next) {
+        match self.links.get_mut(next) {
             Some(n) => n.prev = prev,
             None => self.tail = prev,
         }
-        if let Some(s) = self.slots.get_mut(index) {
-            s.prev = NIL;
-            s.next = NIL;
+        if let Some(l) = self.links.get_mut(index) {
+            *l = UNLINKED;
         }
     }
 }

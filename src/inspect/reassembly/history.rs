@@ -57,7 +57,9 @@ impl History {
 
     /// Frees the ring's memory (the stream is closed or ignored).
     pub(super) fn release(&mut self) {
-        self.buf = Vec::new();
+        if self.buf.capacity() > 0 {
+            self.buf = Vec::new();
+        }
         self.head = 0;
     }
 

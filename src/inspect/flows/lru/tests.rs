@@ -28,9 +28,9 @@ fn order(lru: &Lru<u32>) -> Vec<(usize, u32)> {
     while let Some(i) = at {
         out.push((i, *lru.get(i).unwrap()));
         at = lru
-            .slots
+            .links
             .get(i)
-            .map(|s| s.next)
+            .map(|l| l.next)
             .filter(|&n| n != super::NIL);
     }
     out
@@ -72,7 +72,7 @@ proptest! {
             prop_assert_eq!(order(&lru), model.clone());
             prop_assert_eq!(lru.len(), model.len());
             peak = peak.max(model.len());
-            prop_assert!(lru.slots.len() <= peak, "the slab outgrew the most live values");
+            prop_assert!(lru.values.len() <= peak, "the slab outgrew the most live values");
         }
     }
 }
@@ -84,6 +84,6 @@ fn slots_are_reused() {
         let i = lru.insert(round);
         assert_eq!(lru.remove(i), Some(round));
     }
-    assert_eq!(lru.slots.len(), 1);
+    assert_eq!(lru.values.len(), 1);
     assert_eq!(lru.front(), None);
 }
