@@ -440,3 +440,71 @@ fn the_director_cannot_run_with_a_proxy_policy() {
     );
     assert!(message.contains("mutually exclusive"), "{message}");
 }
+
+#[test]
+fn inspect_uses_the_embedded_rules_in_the_relay_and_watches_nothing_by_default() {
+    let dir = dir_with_policy(POLICY);
+    let head = "[gateway]\npolicy = \"policies/p.toml\"\n";
+    let inspect = gateway(head, dir.path()).unwrap().inspect;
+    assert!(inspect.relay && inspect.interfaces.is_empty() && inspect.promiscuous);
+    assert_eq!(inspect.rules_dir, None);
+    assert!(inspect.rule_set().unwrap().get("si-get-config").is_some());
+    assert_eq!(inspect.filter, crate::config::inspect::DEFAULT_FILTER);
+    assert_eq!(
+        (inspect.snaplen, inspect.record_burst, inspect.records_per_second),
+        (65_535, 20, 1)
+    );
+    assert_eq!(inspect.record_min_severity, crate::rules::Severity::Low);
+
+    fs::create_dir(dir.path().join("rules")).unwrap();
+    fs::write(
+        dir.path().join("rules/one.toml"),
+        "[[rule]]\nid = \"only\"\ntitle = \"t\"\nseverity = \"high\"\nevent = \"tftp.request\"\n\
+         references = [\"r\"]\ndescription = \"d\"\n[rule.match]\nopcode = \"wrq\"\n",
+    )
+    .unwrap();
+    let text = format!(
+        "{head}[inspect]\nrules = \"rules\"\ninterfaces = [\"eth0\", \"br-clients.20\"]\n\
+         filter = \"udp port 69\"\nrecord_min_severity = \"medium\"\nrelay = false\n"
+    );
+    let inspect = gateway(&text, dir.path()).unwrap().inspect;
+    assert_eq!(inspect.rules_dir.as_deref(), Some(dir.path().join("rules").as_path()));
+    let ids: Vec<String> = inspect
+        .rule_set()
+        .unwrap()
+        .rules()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(ids, ["only"]);
+    assert_eq!(inspect.interfaces, ["eth0", "br-clients.20"]);
+    assert!(!inspect.relay);
+}
+
+#[test]
+fn inspect_reports_bad_values_and_rule_file_errors_under_their_files() {
+    let dir = dir_with_policy(POLICY);
+    fs::create_dir(dir.path().join("rules")).unwrap();
+    fs::write(dir.path().join("rules/bad.toml"), "[[rule]]\nid = \"x\"\n").unwrap();
+    let text = "[gateway]\npolicy = \"policies/p.toml\"\n[inspect]\nrules = \"rules\"\n\
+                interfaces = [\"eth0/1\", \"\"]\nfilter = \" \"\nsnaplen = 10\n\
+                record_min_severity = \"loud\"\n";
+    let e = gateway(text, dir.path()).unwrap_err().0;
+    let gw: Vec<&str> = e
+        .iter()
+        .filter(|e| e.file == "gw.toml")
+        .map(|e| e.key.as_str())
+        .collect();
+    assert_eq!(
+        gw,
+        [
+            "inspect.interfaces[0]",
+            "inspect.interfaces[1]",
+            "inspect.filter",
+            "inspect.snaplen",
+            "inspect.record_min_severity"
+        ]
+    );
+    let rule_file = dir.path().join("rules/bad.toml").display().to_string();
+    assert!(e.iter().any(|e| e.file == rule_file), "{e:#?}");
+}
