@@ -19,6 +19,7 @@
 pub mod auditor;
 pub mod classify;
 pub mod detector;
+pub mod dhcp;
 pub mod events;
 pub mod finding;
 pub mod flows;

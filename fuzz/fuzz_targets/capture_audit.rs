@@ -1,11 +1,11 @@
 //! Fuzz target: the capture auditor end to end — capture parser (pcap/pcapng), link/IP/TCP/UDP
 //! decoder, flow table and per-direction reassembly, and the Smart Install, TFTP, HTTP/PnP and
-//! FTP observers with the embedded rules — must never panic and must keep its caps, whatever
+//! FTP observers and the DHCP reply decoder with the embedded rules — must never panic and must keep its caps, whatever
 //! the bytes (`inspect`, `proto::pcap`, `proto::packet`). Inputs are arbitrary, attacker-style
 //! bytes; the first byte picks the mode:
 //! - even: the rest is a capture file, parsed record by record;
-//! - odd: the rest is a script of segments on four TCP flows (4786, 80, 21, 8080) and TFTP
-//!   requests, each `[selector, offset hi, offset lo, length, payload…]`, written as valid
+//! - odd: the rest is a script of segments on four TCP flows (4786, 80, 21, 8080), TFTP
+//!   requests and DHCP replies, each `[selector, offset hi, offset lo, length, payload…]`, written as valid
 //!   frames so that the reassembler and the observers see out-of-order, overlapping,
 //!   conflicting, duplicated and reset segments rather than checksum failures.
 //!
@@ -125,8 +125,14 @@ fn script(auditor: &mut Auditor, mut bytes: &[u8], mode: u8) -> u64 {
             (client, server)
         };
         let frame = if selector & 0xf8 == 0xf8 {
-            let tftp = SocketAddr::new(server.ip(), 69);
-            udp_frame(&spec, client, tftp, payload)
+            if selector & 1 == 0 {
+                let tftp = SocketAddr::new(server.ip(), 69);
+                udp_frame(&spec, client, tftp, payload)
+            } else {
+                let dhcp_server = SocketAddr::new(server.ip(), 67);
+                let dhcp_client = SocketAddr::new(client.ip(), 68);
+                udp_frame(&spec, dhcp_server, dhcp_client, payload)
+            }
         } else {
             // SYN, FIN, RST and ACK from bits 3–6; PSH with any payload.
             let mut flags = TcpFlags(((selector >> 3) & 0x07) | 0x10);

@@ -14,11 +14,11 @@ use crate::config::gateway::path_key;
 use crate::config::{ConfigErrors, resolve, rules};
 use crate::rules::{RuleSet, Severity};
 
-/// Capture filter of live inspection: Smart Install, TFTP requests, FTP control and HTTP (PnP)
-/// on their usual ports, untagged or in one 802.1Q tag.
-pub const DEFAULT_FILTER: &str = "tcp port 4786 or udp port 69 or tcp port 21 or tcp port 80 \
-     or tcp port 8080 or (vlan and (tcp port 4786 or udp port 69 or tcp port 21 or tcp port 80 \
-     or tcp port 8080))";
+/// Capture filter of live inspection: Smart Install, TFTP requests, DHCP, FTP control and HTTP
+/// (PnP) on their usual ports, untagged or in one 802.1Q tag.
+pub const DEFAULT_FILTER: &str = "tcp port 4786 or udp port 69 or udp port 67 or tcp port 21 \
+     or tcp port 80 or tcp port 8080 or (vlan and (tcp port 4786 or udp port 69 or udp port 67 \
+     or tcp port 21 or tcp port 80 or tcp port 8080))";
 /// Capture length per packet.
 pub const DEFAULT_SNAPLEN: u32 = 65_535;
 /// Findings recorded per rule and source address at once, then per second.

@@ -2,7 +2,7 @@
 //! (`crate::proto::packet`); TCP goes through the flow table and its reassembly
 //! ([`super::flows`]), UDP port 69 to the TFTP request decoder; reassembled streams go to the
 //! protocol observers by port and content — Smart Install on 4786 ([`super::smart_install`]),
-//! FTP commands on 21 ([`super::ftp`]), HTTP requests on any other port whose client speaks
+//! FTP commands on 21 ([`super::ftp`]), DHCP replies from port 67 ([`super::dhcp`]), HTTP requests on any other port whose client speaks
 //! first with a request line ([`super::http`], PnP bodies through `crate::proto::pnp`). Each
 //! observation becomes a [`crate::rules::Event`]; every rule it matches is a [`Finding`].
 //!
@@ -25,6 +25,7 @@ use crate::proto::vstack::{DecodeError, Frame, Kind, Limits};
 use crate::rules::{Event, EventKind, RuleSet};
 
 use super::classify::classify;
+use super::dhcp;
 use super::events;
 use super::finding::{AuditStats, Finding, Report};
 use super::flows::{Direction, FlowInfo, FlowLimits, FlowTable, LimitError, Segment};
@@ -174,6 +175,8 @@ impl Auditor {
                 self.cx.stats.udp_datagrams += 1;
                 if u.dst_port == TFTP_PORT {
                     self.cx.tftp(ts_ns, p.src, p.dst, u);
+                } else if u.src_port == dhcp::SERVER_PORT {
+                    self.cx.dhcp(ts_ns, p.src, p.dst, u);
                 }
             }
             Transport::Fragment { .. } => self.cx.stats.fragments += 1,
@@ -416,6 +419,15 @@ impl Context {
         });
         e.set("named_in_message", named);
         self.emit(&e, ts, src, dst, "udp");
+    }
+
+    fn dhcp(&mut self, ts: u64, server: IpAddr, client: IpAddr, u: &UdpDatagram<'_>) {
+        let src = SocketAddr::new(server, u.src_port);
+        let dst = SocketAddr::new(client, u.dst_port);
+        if let Some(e) = dhcp::reply_event(src, dst, u.payload, &self.settings.knowledge) {
+            self.stats.dhcp_replies += 1;
+            self.emit(&e, ts, src, dst, "udp");
+        }
     }
 
     fn http(

@@ -102,6 +102,8 @@ pub struct AuditStats {
     pub smart_install_messages: u64,
     /// TFTP requests.
     pub tftp_requests: u64,
+    /// DHCP server replies.
+    pub dhcp_replies: u64,
     /// HTTP requests.
     pub http_requests: u64,
     /// FTP commands.

@@ -129,6 +129,8 @@ pub enum EventKind {
     PnpUdiChange,
     /// Overlapping TCP segments carrying different bytes.
     TcpOverlapConflict,
+    /// A DHCP server's reply (OFFER, ACK or BOOTP) and what it says to provision from.
+    DhcpReply,
 }
 
 use FieldType::{Bool, Bytes, Int, Text, TextList};
@@ -207,9 +209,22 @@ const PNP_UDI_CHANGE: &[(&str, FieldType)] =
 
 const TCP_OVERLAP_CONFLICT: &[(&str, FieldType)] = &[("offset", Int), ("len", Int)];
 
+const DHCP_REPLY: &[(&str, FieldType)] = &[
+    ("message_type", Text),
+    ("client_mac", Text),
+    ("assigned", Text),
+    ("tftp_servers", TextList),
+    ("tftp_servers_allowed", Text),
+    ("bootfile", Text),
+    ("file_class", Text),
+    ("si_director", Text),
+    ("si_director_role", Text),
+    ("si_image_list", Text),
+];
+
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::SmartInstallMessage,
         Self::SmartInstallDecodeError,
         Self::SmartInstallConnection,
@@ -218,6 +233,7 @@ impl EventKind {
         Self::FtpCommand,
         Self::PnpUdiChange,
         Self::TcpOverlapConflict,
+        Self::DhcpReply,
     ];
 
     /// The name rule files use.
@@ -231,6 +247,7 @@ impl EventKind {
             Self::FtpCommand => "ftp.command",
             Self::PnpUdiChange => "pnp.udi_change",
             Self::TcpOverlapConflict => "tcp.overlap_conflict",
+            Self::DhcpReply => "dhcp.reply",
         }
     }
 
@@ -255,6 +272,7 @@ impl EventKind {
             Self::FtpCommand => FTP_COMMAND,
             Self::PnpUdiChange => PNP_UDI_CHANGE,
             Self::TcpOverlapConflict => TCP_OVERLAP_CONFLICT,
+            Self::DhcpReply => DHCP_REPLY,
         }
     }
 

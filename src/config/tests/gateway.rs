@@ -451,7 +451,11 @@ fn inspect_uses_the_embedded_rules_in_the_relay_and_watches_nothing_by_default()
     assert!(inspect.rule_set().unwrap().get("si-get-config").is_some());
     assert_eq!(inspect.filter, crate::config::inspect::DEFAULT_FILTER);
     assert_eq!(
-        (inspect.snaplen, inspect.record_burst, inspect.records_per_second),
+        (
+            inspect.snaplen,
+            inspect.record_burst,
+            inspect.records_per_second
+        ),
         (65_535, 20, 1)
     );
     assert_eq!(inspect.record_min_severity, crate::rules::Severity::Low);
@@ -468,7 +472,10 @@ fn inspect_uses_the_embedded_rules_in_the_relay_and_watches_nothing_by_default()
          filter = \"udp port 69\"\nrecord_min_severity = \"medium\"\nrelay = false\n"
     );
     let inspect = gateway(&text, dir.path()).unwrap().inspect;
-    assert_eq!(inspect.rules_dir.as_deref(), Some(dir.path().join("rules").as_path()));
+    assert_eq!(
+        inspect.rules_dir.as_deref(),
+        Some(dir.path().join("rules").as_path())
+    );
     let ids: Vec<String> = inspect
         .rule_set()
         .unwrap()

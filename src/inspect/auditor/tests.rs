@@ -400,7 +400,12 @@ fn an_ipv6_exfiltration_is_tied_to_the_server_its_url_names() {
         file: None,
     };
     let get_config = attack::build(Mode::GetConfig, &params).unwrap().segments;
-    feed.connection("[2001:db8::66]:40000", "[2001:db8::2]:4786", &get_config, &[]);
+    feed.connection(
+        "[2001:db8::66]:40000",
+        "[2001:db8::2]:4786",
+        &get_config,
+        &[],
+    );
     feed.tftp(
         "[2001:db8::2]:51000",
         "[2001:db8::66]:69",
@@ -414,4 +419,33 @@ fn an_ipv6_exfiltration_is_tied_to_the_server_its_url_names() {
         .unwrap();
     assert_eq!(exfil.facts["named_in_message"], true);
     assert_eq!(exfil.severity, Severity::Critical);
+}
+
+#[test]
+fn a_dhcp_reply_naming_a_rogue_tftp_server_is_found() {
+    use crate::proto::dhcp::DhcpOption;
+    use crate::proto::dhcp::options::{MessageType, TFTP_SERVER_ADDRESS};
+    let offer = |server: [u8; 4]| {
+        super::dhcp::tests::reply(
+            MessageType::Offer,
+            vec![DhcpOption {
+                code: TFTP_SERVER_ADDRESS,
+                data: server.to_vec(),
+            }],
+        )
+    };
+    let mut feed = Feed::new(knowledge());
+    feed.tftp("192.0.2.1:67", "255.255.255.255:68", &offer([192, 0, 2, 1]));
+    feed.tftp(
+        "198.51.100.66:67",
+        "255.255.255.255:68",
+        &offer([198, 51, 100, 66]),
+    );
+    let report = feed.report();
+    assert_eq!(
+        rules(&report),
+        [("dhcp-tftp-server-not-allowed", Severity::High)]
+    );
+    assert_eq!(report.findings[0].src, addr("198.51.100.66:67"));
+    assert_eq!(report.stats.dhcp_replies, 2);
 }
