@@ -10,6 +10,7 @@ pub mod client;
 pub mod dhcp;
 pub mod director;
 pub mod files;
+pub mod libpcap;
 pub mod listener;
 pub mod live_capture;
 pub mod netlink;

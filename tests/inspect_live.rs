@@ -20,7 +20,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::netns::{Netns, Proc, skip_reason};
+use common::netns::{Netns, Proc, run_ok, skip_reason};
 use common::switch::{GatewayLab, eventually, lines, plug};
 use common::{BIN, s};
 use serde_json::Value;
@@ -81,15 +81,9 @@ fn switch(ns: &Netns) -> Proc {
 
 /// `sim attack --mode MODE` from `ns` at the switch, naming `tftp`.
 fn attack(ns: &Netns, mode: &str, tftp: &str) {
-    let out = ns
-        .ztpgate_cmd(&["sim", "attack", "--target", SWITCH, "--mode", mode])
-        .args(["--tftp", tftp, "--wait-ms", "1000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{mode}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        ns.ztpgate_cmd(&["sim", "attack", "--target", SWITCH, "--mode", mode])
+            .args(["--tftp", tftp, "--wait-ms", "1000"]),
     );
 }
 
@@ -184,45 +178,27 @@ fn findings_on_a_watched_interface_become_audit_records_and_metrics() {
     );
 
     lab.stop(gw);
-    let out = std::process::Command::new(BIN)
-        .args(["audit", "verify", s(&lab.path("var/audit.jsonl"))])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    run_ok(std::process::Command::new(BIN).args([
+        "audit",
+        "verify",
+        s(&lab.path("var/audit.jsonl")),
+    ]));
 }
 
 /// `GET /metrics` from the admin API, inside the gateway namespace, with the admin certificate.
 fn admin_metrics(lab: &GatewayLab) -> String {
     let pki = lab.path("var/pki");
     let (host, port) = ADMIN.split_once(':').unwrap();
-    let out = lab
-        .gw
-        .cmd(&[
-            "curl",
-            "-sS",
-            "--max-time",
-            "10",
-            "--cacert",
-            s(&pki.join("ca.crt")),
-        ])
-        .args([
-            "--cert",
-            s(&pki.join("admin.crt")),
-            "--key",
-            s(&pki.join("admin.key")),
-        ])
-        .args(["--resolve", &format!("localhost:{port}:{host}")])
-        .arg(format!("https://localhost:{port}/metrics"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        lab.gw
+            .cmd(&["curl", "-sS", "--max-time", "10", "--cacert"])
+            .arg(pki.join("ca.crt"))
+            .arg("--cert")
+            .arg(pki.join("admin.crt"))
+            .arg("--key")
+            .arg(pki.join("admin.key"))
+            .args(["--resolve", &format!("localhost:{port}:{host}")])
+            .arg(format!("https://localhost:{port}/metrics")),
     );
     String::from_utf8(out.stdout).unwrap()
 }

@@ -1,13 +1,13 @@
 //! Fuzz target: the capture auditor end to end — capture parser (pcap/pcapng), link/IP/TCP/UDP
-//! decoder, flow table and per-direction reassembly, and the Smart Install, TFTP, HTTP/PnP and
-//! FTP observers and the DHCP reply decoder with the embedded rules — must never panic and must keep its caps, whatever
-//! the bytes (`inspect`, `proto::pcap`, `proto::packet`). Inputs are arbitrary, attacker-style
-//! bytes; the first byte picks the mode:
+//! decoder, flow table and per-direction reassembly, the Smart Install, TFTP, HTTP/PnP and FTP
+//! observers and the DHCP reply decoder, with the embedded rules — must never panic and must
+//! keep its caps, whatever the bytes (`inspect`, `proto::pcap`, `proto::packet`). Inputs are
+//! arbitrary, attacker-style bytes; the first byte picks the mode:
 //! - even: the rest is a capture file, parsed record by record;
 //! - odd: the rest is a script of segments on four TCP flows (4786, 80, 21, 8080), TFTP
-//!   requests and DHCP replies, each `[selector, offset hi, offset lo, length, payload…]`, written as valid
-//!   frames so that the reassembler and the observers see out-of-order, overlapping,
-//!   conflicting, duplicated and reset segments rather than checksum failures.
+//!   requests and DHCP replies, each `[selector, offset hi, offset lo, length, payload…]`,
+//!   written as valid frames so that the reassembler and the observers see out-of-order,
+//!   overlapping, conflicting, duplicated and reset segments rather than checksum failures.
 //!
 //! Small flow caps make eviction, gap declaration and budget exhaustion reachable.
 #![no_main]

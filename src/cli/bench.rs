@@ -80,14 +80,24 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CliError> {
 fn policy(args: &PolicyArgs) -> Result<ExitCode, CliError> {
     let opts = options(args)?;
     let report = bench::run_policy(opts);
-    if args.json {
-        let text = serde_json::to_string_pretty(&report)
+    print_report(args.json, &report, bench::render_table)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a benchmark's `report`: pretty JSON with `json`, else the table `render` makes.
+fn print_report<T: serde::Serialize>(
+    json: bool,
+    report: &T,
+    render: impl FnOnce(&T) -> String,
+) -> Result<(), CliError> {
+    if json {
+        let text = serde_json::to_string_pretty(report)
             .map_err(|e| CliError::new(format!("bench: cannot encode report: {e}")))?;
         println!("{text}");
     } else {
-        print!("{}", bench::render_table(&report));
+        print!("{}", render(report));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn options(args: &PolicyArgs) -> Result<PolicyBenchOptions, CliError> {

@@ -14,6 +14,8 @@ use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 use pcap::{Active, Capture, Direction};
+
+use crate::edge::libpcap::{self, CaptureError, OpenOptions};
 use serde::Serialize;
 
 use crate::clock;
@@ -78,34 +80,8 @@ pub enum Observation {
     },
 }
 
-/// Capture failures (libpcap errors: the interface, permissions, the filter).
-#[derive(Debug, thiserror::Error)]
-pub enum ListenError {
-    /// The interface could not be opened for capture.
-    #[error("cannot capture on {interface}: {source}")]
-    Open {
-        /// The interface.
-        interface: String,
-        /// libpcap's error.
-        source: pcap::Error,
-    },
-    /// The BPF filter or direction could not be set.
-    #[error("cannot set the capture filter on {interface}: {source}")]
-    Filter {
-        /// The interface.
-        interface: String,
-        /// libpcap's error.
-        source: pcap::Error,
-    },
-    /// Reading from the capture failed.
-    #[error("capture on {interface} failed: {source}")]
-    Read {
-        /// The interface.
-        interface: String,
-        /// libpcap's error.
-        source: pcap::Error,
-    },
-}
+/// Capture failures of the listener.
+pub type ListenError = CaptureError;
 
 /// An open CDP capture on one interface.
 pub struct CdpListener {
@@ -117,24 +93,22 @@ impl CdpListener {
     /// Opens `interface` with the CDP filter, incoming frames only. Promiscuous: the NIC has
     /// not joined the CDP multicast group, and a hardware filter would drop its frames.
     pub fn open(interface: &str) -> Result<Self, ListenError> {
-        let open = |source| ListenError::Open {
-            interface: interface.to_owned(),
-            source,
-        };
-        let filter = |source| ListenError::Filter {
-            interface: interface.to_owned(),
-            source,
-        };
-        let mut capture = Capture::from_device(interface)
-            .map_err(open)?
-            .snaplen(SNAPLEN_BYTES)
-            .timeout(READ_TIMEOUT_MS)
-            .immediate_mode(true)
-            .promisc(true)
-            .open()
-            .map_err(open)?;
-        capture.filter(CDP_FILTER, true).map_err(filter)?;
-        capture.direction(Direction::In).map_err(filter)?;
+        let capture = libpcap::open(
+            interface,
+            &OpenOptions {
+                snaplen: SNAPLEN_BYTES,
+                timeout_ms: READ_TIMEOUT_MS,
+                promiscuous: true,
+                buffer_bytes: None,
+                filter: CDP_FILTER,
+            },
+        )?;
+        capture
+            .direction(Direction::In)
+            .map_err(|source| CaptureError::Filter {
+                interface: interface.to_owned(),
+                source,
+            })?;
         Ok(Self {
             capture,
             interface: interface.to_owned(),

@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use pcap::{Active, BreakLoop, Capture};
+
+pub use crate::edge::libpcap::CaptureError;
+use crate::edge::libpcap::{self, OpenOptions};
 use tokio::sync::mpsc;
 
 use crate::inspect::auditor::Auditor;
@@ -53,35 +56,6 @@ pub struct LiveFinding {
     pub finding: Finding,
 }
 
-/// Capture failures (libpcap errors: the interface, permissions, the filter).
-#[derive(Debug, thiserror::Error)]
-pub enum CaptureError {
-    /// The interface could not be opened for capture.
-    #[error("cannot capture on {interface}: {source}")]
-    Open {
-        /// The interface.
-        interface: String,
-        /// libpcap's error.
-        source: pcap::Error,
-    },
-    /// The BPF filter was rejected.
-    #[error("cannot set the capture filter on {interface}: {source}")]
-    Filter {
-        /// The interface.
-        interface: String,
-        /// libpcap's error.
-        source: pcap::Error,
-    },
-    /// Reading from the capture failed.
-    #[error("capture on {interface} failed: {source}")]
-    Read {
-        /// The interface.
-        interface: String,
-        /// libpcap's error.
-        source: pcap::Error,
-    },
-}
-
 /// An open capture on one interface with its auditor.
 pub struct LiveCapture {
     capture: Capture<Active>,
@@ -99,27 +73,16 @@ impl LiveCapture {
         auditor: Auditor,
         metrics: Arc<InterfaceMetrics>,
     ) -> Result<Self, CaptureError> {
-        let open = |source| CaptureError::Open {
-            interface: interface.to_owned(),
-            source,
-        };
-        let snaplen = i32::try_from(settings.snaplen).unwrap_or(i32::MAX);
-        let mut capture = Capture::from_device(interface)
-            .map_err(open)?
-            .snaplen(snaplen)
-            .timeout(READ_TIMEOUT_MS)
-            // Each packet is handed over at once, not when a kernel block fills up.
-            .immediate_mode(true)
-            .buffer_size(BUFFER_BYTES)
-            .promisc(settings.promiscuous)
-            .open()
-            .map_err(open)?;
-        capture
-            .filter(&settings.filter, true)
-            .map_err(|source| CaptureError::Filter {
-                interface: interface.to_owned(),
-                source,
-            })?;
+        let capture = libpcap::open(
+            interface,
+            &OpenOptions {
+                snaplen: i32::try_from(settings.snaplen).unwrap_or(i32::MAX),
+                timeout_ms: READ_TIMEOUT_MS,
+                promiscuous: settings.promiscuous,
+                buffer_bytes: Some(BUFFER_BYTES),
+                filter: &settings.filter,
+            },
+        )?;
         let link = LinkType::from_u32(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX));
         Ok(Self {
             capture,

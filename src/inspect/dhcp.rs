@@ -48,7 +48,7 @@ pub fn reply_event(
     let servers = tftp_servers(&m);
     let bootfile = m
         .option(BOOTFILE)
-        .or(Some(m.file.as_slice()).filter(|f| !f.is_empty()))
+        .or_else(|| Some(m.file.as_slice()).filter(|f| !f.is_empty()))
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
     let vendor = m

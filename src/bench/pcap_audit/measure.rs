@@ -126,23 +126,22 @@ pub(super) fn measure(program: &Program, probe: &RssProbe) -> std::io::Result<Me
 /// Spawns and waits, timing spawn to exit.
 fn timed(cmd: &mut Command) -> std::io::Result<(f64, Output)> {
     let start = now_monotonic();
-    let child = cmd
-        .stdin(Stdio::null())
+    let output = spawn(cmd)?.wait_with_output()?;
+    Ok((start.elapsed().as_secs_f64(), output))
+}
+
+/// Starts `cmd` without input, its output captured.
+fn spawn(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()?;
-    let output = child.wait_with_output()?;
-    Ok((start.elapsed().as_secs_f64(), output))
+        .spawn()
 }
 
 /// Spawns and waits while a second thread samples the child's `VmHWM`.
 fn polled(cmd: &mut Command) -> std::io::Result<Measured> {
     let start = now_monotonic();
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let child = spawn(cmd)?;
     let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {

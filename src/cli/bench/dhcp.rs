@@ -62,13 +62,7 @@ pub fn run(args: &DhcpArgs) -> Result<ExitCode, CliError> {
     let report = runtime
         .block_on(dhcp::run_dhcp_bench(&opts))
         .map_err(|e| CliError::new(format!("bench dhcp: {e}")))?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::new(format!("bench: cannot encode report: {e}")))?;
-        println!("{text}");
-    } else {
-        print!("{}", dhcp::render(&report));
-    }
+    super::print_report(args.json, &report, dhcp::render)?;
     Ok(if report.errors == 0 && report.transactions > 0 {
         ExitCode::SUCCESS
     } else {

@@ -41,13 +41,6 @@ pub fn run(args: &DirectorArgs) -> Result<ExitCode, CliError> {
     };
     let report = run_director_bench(&opts, dir.path())
         .map_err(|e| CliError::new(format!("bench director: {e}")))?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", render_report(&report));
-    }
+    super::print_report(args.json, &report, render_report)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -112,14 +112,7 @@ pub fn run(args: &PcapAuditArgs) -> Result<ExitCode, CliError> {
         scratch: dir.path().to_owned(),
     };
     let report = measure(capture, &opts).map_err(|e| CliError::new(e.to_string()))?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", render(&report));
-    }
+    super::print_report(args.json, &report, render)?;
     Ok(ExitCode::SUCCESS)
 }
 

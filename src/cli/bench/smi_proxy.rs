@@ -47,14 +47,7 @@ pub fn run(args: &SmiProxyArgs) -> Result<ExitCode, CliError> {
         .block_on(run_smi_proxy(&opts))
         .map_err(|e| CliError::new(format!("bench smi-proxy: {e}")))?;
     runtime.shutdown_background();
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", render(&report));
-    }
+    super::print_report(args.json, &report, render)?;
     Ok(if report.complete {
         ExitCode::SUCCESS
     } else {

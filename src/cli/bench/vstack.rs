@@ -55,13 +55,7 @@ pub fn run(args: &VstackRelayArgs) -> Result<ExitCode, CliError> {
     let report = runtime
         .block_on(vstack::run_relay_bench(&opts))
         .map_err(|e| CliError::new(format!("bench vstack-relay: {e}")))?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::new(format!("bench: cannot encode report: {e}")))?;
-        println!("{text}");
-    } else {
-        print!("{}", vstack::render_table(&report));
-    }
+    super::print_report(args.json, &report, vstack::render_table)?;
     let exchanged = report.phases.iter().all(|p| p.exchanges > 0);
     Ok(if report.errors == 0 && exchanged {
         ExitCode::SUCCESS

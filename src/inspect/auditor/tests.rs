@@ -426,7 +426,7 @@ fn a_dhcp_reply_naming_a_rogue_tftp_server_is_found() {
     use crate::proto::dhcp::DhcpOption;
     use crate::proto::dhcp::options::{MessageType, TFTP_SERVER_ADDRESS};
     let offer = |server: [u8; 4]| {
-        super::dhcp::tests::reply(
+        dhcp::tests::reply(
             MessageType::Offer,
             vec![DhcpOption {
                 code: TFTP_SERVER_ADDRESS,
