@@ -169,3 +169,89 @@ fn entry(live: &LiveFinding, suppressed: u64) -> AuditEntry {
         detail,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FsyncPolicy;
+    use crate::inspect::finding::Finding;
+    use crate::rules::{Event, EventKind, Severity};
+
+    /// A finding of rule `id` from `src`.
+    fn finding(rules: &crate::rules::RuleSet, id: &str, src: &str) -> LiveFinding {
+        let rule = rules.get(id).unwrap();
+        let src: core::net::SocketAddr = src.parse().unwrap();
+        let dst = "192.0.2.2:4786".parse().unwrap();
+        let event = Event::new(EventKind::SmartInstallConnection).with("source", "non_director");
+        LiveFinding {
+            interface: Arc::from("eth1"),
+            finding: Finding::new(rule, &event, 1_700_000_000_000_000_000, src, dst, "tcp"),
+        }
+    }
+
+    #[tokio::test]
+    async fn findings_are_recorded_within_budget_and_threshold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let audit = Arc::new(Mutex::new(
+            AuditLog::open(&path, FsyncPolicy::Always).unwrap(),
+        ));
+        let metrics = Arc::new(InspectMetrics::new(&["eth1".to_owned()]));
+        let cfg = InspectConfig {
+            record_burst: 3,
+            records_per_second: 0,
+            record_min_severity: Severity::Medium,
+            ..InspectConfig::default()
+        };
+        let rules = cfg.rule_set().unwrap();
+        let (tx, rx) = mpsc::channel(64);
+        // Five of one rule from one source: three recorded, two throttled.
+        for _ in 0..5 {
+            tx.send(finding(&rules, "si-non-director", "198.51.100.66:40000"))
+                .await
+                .unwrap();
+        }
+        // Another source has its own budget; an info finding is only counted.
+        tx.send(finding(&rules, "si-non-director", "198.51.100.67:40000"))
+            .await
+            .unwrap();
+        let mut info = finding(&rules, "si-non-director", "198.51.100.68:40000");
+        info.finding.severity = Severity::Info;
+        tx.send(info).await.unwrap();
+        drop(tx);
+        record(rx, Arc::clone(&audit), Arc::clone(&metrics), cfg).await;
+
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        assert_eq!(load(&metrics.records_written), 4);
+        assert_eq!(load(&metrics.records_throttled), 2);
+        assert_eq!(load(&metrics.records_below_threshold), 1);
+        let counted: u64 = metrics.findings.lock().await.values().sum();
+        assert_eq!(counted, 7);
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let records: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(records.len(), 4);
+        let first = &records[0];
+        assert_eq!(
+            (
+                &first["area"],
+                &first["verdict"],
+                &first["rule"],
+                &first["mode"]
+            ),
+            (
+                &serde_json::json!("inspect"),
+                &serde_json::json!("alert"),
+                &serde_json::json!("si-non-director"),
+                &serde_json::json!("audit")
+            )
+        );
+        assert_eq!(first["actor"], "198.51.100.66");
+        assert_eq!(first["detail"]["interface"], "eth1");
+        assert_eq!(first["detail"]["severity"], "medium");
+        assert!(crate::audit::log::verify_file(&path).is_ok());
+    }
+}
