@@ -16,11 +16,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use self::read_ahead::ReadAhead;
+use self::read_ahead::{HEADROOM, ReadAhead};
 use crate::proto::pcap::{CaptureError, CaptureLimits, CaptureParser, Format, Parsed, Record};
 
 /// Initial buffer size and preferred read size.
-pub const CHUNK_BYTES: usize = 1024 * 1024;
+pub const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Why a capture file could not be read to the end.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,8 @@ pub struct CaptureFile<R> {
     max_buffer: usize,
     bytes_read: u64,
     done: bool,
+    /// Chunks read ahead, parsed in place (see [`Self::fill_ahead`]); `reader` is unused then.
+    ahead: Option<ReadAhead>,
 }
 
 impl CaptureFile<File> {
@@ -95,13 +97,15 @@ impl CaptureFile<Box<dyn Read + Send>> {
             path: path.to_owned(),
             source,
         };
-        let reader = if path == Path::new("-") {
+        let ahead = if path == Path::new("-") {
             ReadAhead::new(io::stdin())
         } else {
             ReadAhead::new(File::open(path).map_err(open_error)?)
         }
         .map_err(open_error)?;
-        Ok(Self::from_reader(Box::new(reader), limits))
+        let mut file = Self::from_reader(Box::new(io::empty()) as Box<dyn Read + Send>, limits);
+        file.ahead = Some(ahead);
+        Ok(file)
     }
 }
 
@@ -118,6 +122,7 @@ impl<R: Read> CaptureFile<R> {
             max_buffer,
             bytes_read: 0,
             done: false,
+            ahead: None,
         }
     }
 
@@ -211,6 +216,9 @@ impl<R: Read> CaptureFile<R> {
                 limit: self.max_buffer,
             });
         }
+        if self.ahead.is_some() {
+            return self.fill_ahead(at_least);
+        }
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -235,6 +243,53 @@ impl<R: Read> CaptureFile<R> {
                         source,
                     });
                 }
+            }
+        }
+        Ok(true)
+    }
+
+    /// [`Self::fill`] from read-ahead chunks without copying them: the unparsed tail (at most
+    /// [`HEADROOM`] bytes, usually part of one packet) is put in the next chunk's headroom and
+    /// that chunk becomes the buffer. A longer tail (a record larger than the headroom) gets the
+    /// chunk appended behind it instead.
+    fn fill_ahead(&mut self, at_least: usize) -> Result<bool, CaptureFileError> {
+        while self.end - self.start < at_least {
+            let Some(ahead) = self.ahead.as_mut() else {
+                return Ok(false);
+            };
+            let chunk = match ahead.next_chunk() {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return Ok(false),
+                Err(source) => {
+                    return Err(CaptureFileError::Read {
+                        offset: self.bytes_read,
+                        source,
+                    });
+                }
+            };
+            self.bytes_read += (chunk.len() - HEADROOM) as u64;
+            let tail = self.end - self.start;
+            if tail <= HEADROOM {
+                let mut chunk = chunk;
+                let at = HEADROOM - tail;
+                if let (Some(to), Some(from)) = (
+                    chunk.get_mut(at..HEADROOM),
+                    self.buf.get(self.start..self.end),
+                ) {
+                    to.copy_from_slice(from);
+                }
+                self.end = chunk.len();
+                self.start = at;
+                let spent = std::mem::replace(&mut self.buf, chunk);
+                ahead.recycle(spent);
+            } else {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.buf.truncate(tail);
+                self.buf
+                    .extend_from_slice(chunk.get(HEADROOM..).unwrap_or_default());
+                self.start = 0;
+                self.end = self.buf.len();
+                ahead.recycle(chunk);
             }
         }
         Ok(true)

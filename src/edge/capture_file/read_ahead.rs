@@ -15,6 +15,9 @@ use super::CHUNK_BYTES;
 
 /// Chunks read ahead at most.
 pub const DEPTH: usize = 4;
+/// Free room at the front of every chunk, where a consumer can put the unparsed tail of the
+/// previous chunk instead of copying the new chunk behind it ([`ReadAhead::next_chunk`]).
+pub const HEADROOM: usize = 64 * 1024;
 
 /// A [`Read`] whose reads are served from chunks a background thread reads ahead.
 pub struct ReadAhead {
@@ -38,9 +41,9 @@ impl ReadAhead {
             .spawn(move || {
                 loop {
                     let mut buf = recycled.try_recv().unwrap_or_default();
-                    buf.resize(CHUNK_BYTES, 0);
-                    let (n, error) = fill(&mut inner, &mut buf);
-                    buf.truncate(n);
+                    buf.resize(HEADROOM + CHUNK_BYTES, 0);
+                    let (n, error) = fill(&mut inner, buf.get_mut(HEADROOM..).unwrap_or_default());
+                    buf.truncate(HEADROOM + n);
                     if n > 0 && tx.send(Ok(buf)).is_err() {
                         return;
                     }
@@ -62,6 +65,42 @@ impl ReadAhead {
             at: 0,
             ended: false,
         })
+    }
+}
+
+impl ReadAhead {
+    /// The next chunk whole, for a consumer that parses in place: its first [`HEADROOM`] bytes
+    /// are free room, the input's next bytes (at least one) follow. `None` at the end of the
+    /// input. Hand it back with [`Self::recycle`] when done.
+    ///
+    /// # Errors
+    /// The input's read error, in order after the bytes before it.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.ended {
+            return Ok(None);
+        }
+        match self.chunks.recv() {
+            Ok(Ok(chunk)) if chunk.len() > HEADROOM => Ok(Some(chunk)),
+            Ok(Ok(_)) => {
+                self.ended = true;
+                Ok(None)
+            }
+            Ok(Err(e)) => {
+                self.ended = true;
+                Err(e)
+            }
+            Err(_) => {
+                self.ended = true;
+                Err(io::Error::other("the capture read-ahead thread stopped"))
+            }
+        }
+    }
+
+    /// Gives a spent chunk back to the reading thread for reuse.
+    pub fn recycle(&mut self, chunk: Vec<u8>) {
+        if chunk.capacity() > 0 {
+            let _ = self.spent.try_send(chunk);
+        }
     }
 }
 
@@ -90,12 +129,10 @@ impl Read for ReadAhead {
                 return Ok(0);
             }
             match self.chunks.recv() {
-                Ok(Ok(chunk)) if !chunk.is_empty() => {
+                Ok(Ok(chunk)) if chunk.len() > HEADROOM => {
                     let spent = std::mem::replace(&mut self.current, chunk);
-                    self.at = 0;
-                    if spent.capacity() > 0 {
-                        let _ = self.spent.try_send(spent);
-                    }
+                    self.at = HEADROOM;
+                    self.recycle(spent);
                 }
                 Ok(Err(e)) => {
                     self.ended = true;
@@ -179,6 +216,26 @@ mod tests {
         let err = r.read(&mut [0; 8]).unwrap_err();
         assert_eq!(err.to_string(), "disk on fire");
         assert_eq!(r.read(&mut [0; 8]).unwrap(), 0);
+    }
+
+    #[test]
+    fn chunks_leave_headroom_and_carry_every_byte() {
+        let bytes = data(2 * CHUNK_BYTES + 77);
+        let inner = Trickle {
+            data: bytes.clone(),
+            at: 0,
+            step: 300_000,
+            fail: false,
+        };
+        let mut r = ReadAhead::new(inner).unwrap();
+        let mut out = Vec::new();
+        while let Some(chunk) = r.next_chunk().unwrap() {
+            assert!(chunk.len() > HEADROOM && chunk.len() <= HEADROOM + CHUNK_BYTES);
+            out.extend_from_slice(&chunk[HEADROOM..]);
+            r.recycle(chunk);
+        }
+        assert_eq!(out, bytes);
+        assert!(r.next_chunk().unwrap().is_none());
     }
 
     #[test]

@@ -58,7 +58,7 @@ fn read_all<R: Read>(file: &mut CaptureFile<R>) -> (Vec<Vec<u8>>, Option<Capture
 
 #[test]
 fn delivers_every_record_across_many_chunks() {
-    // About 3 MiB: several refills of the 1 MiB buffer.
+    // About 3 MiB: many refills of the buffer.
     let frames = records(2_000, 1_500);
     let bytes = classic_file(&frames);
     let mut file = CaptureFile::from_reader(bytes.as_slice(), CaptureLimits::default());
@@ -167,4 +167,33 @@ fn opens_files_by_path() {
     assert!(
         matches!(CaptureFile::open(&missing), Err(CaptureFileError::Open { path, .. }) if path == missing)
     );
+}
+
+#[test]
+fn read_ahead_parses_in_place_across_chunks_and_large_records() {
+    // Small records straddle chunk boundaries (the tail goes to the next chunk's headroom);
+    // records larger than the headroom take the appending path; a truncated end is still found.
+    let mut frames = records(1_500, 1_400);
+    for (i, len) in [100_000usize, 200_000, 70_000].into_iter().enumerate() {
+        frames.insert(300 + i * 400, vec![i as u8; len]);
+    }
+    let bytes = classic_file(&frames);
+    assert!(bytes.len() > 8 * CHUNK_BYTES);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut file = CaptureFile::open_or_stdin(&path, CaptureLimits::default()).unwrap();
+    let (seen, error) = read_all(&mut file);
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(seen, frames);
+    assert_eq!(file.bytes_read(), bytes.len() as u64);
+
+    std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+    let mut file = CaptureFile::open_or_stdin(&path, CaptureLimits::default()).unwrap();
+    let (seen, error) = read_all(&mut file);
+    assert_eq!(seen.len(), frames.len() - 1);
+    assert!(matches!(
+        error,
+        Some(CaptureFileError::Capture(CaptureError::Truncated { .. }))
+    ));
 }
